@@ -1,0 +1,331 @@
+#!/usr/bin/python
+# Copyright: contributors to hostnative.devpi
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: devpi_server_info
+short_description: Read the state of a devpi-server deployment on a host in one round trip
+version_added: 1.0.0
+description:
+  - Reports, without changing anything, what the M(hostnative.devpi.devpi_server) role needs to decide what to do
+    on a host - files and their checksums, the packages installed in the venv, the uv executable, the service
+    account, the service state, and what the running devpi-server says about itself.
+  - One module call replaces a dozen stat/command/uri tasks, so a re-run that has nothing to change is fast.
+  - The role compares the result with what it wants and runs only the tasks whose target differs.
+author:
+  - hostnative.devpi contributors
+options:
+  paths:
+    description:
+      - Files and directories to describe.
+      - For a regular file the SHA-1 checksum of its content is returned.
+    type: list
+    elements: path
+    default: []
+  venv:
+    description: Path of a virtualenv whose installed distributions to list.
+    type: path
+  uv_candidates:
+    description:
+      - uv executables to look for, in order; a bare name is searched on E(PATH).
+      - The first one that runs is reported with its version.
+    type: list
+    elements: str
+    default: []
+  user:
+    description: Name of an account to look up.
+    type: str
+  group:
+    description: Name of a group to look up.
+    type: str
+  service_manager:
+    description: How the service is run; selects how O(service) is queried.
+    type: str
+    choices: [systemd, launchd]
+  service:
+    description:
+      - The systemd unit name, or for launchd the service target C(<domain>/<label>), for example C(gui/501/org.example.devpi).
+    type: str
+  config_file:
+    description:
+      - A devpi-server YAML configuration file as the role writes it (a C(devpi-server:) mapping of scalars).
+      - Its keys are returned, so a changed server directory can be noticed before anything is written.
+    type: path
+  server_url:
+    description:
+      - Base URL of the devpi-server to ask, for example C(http://127.0.0.1:3141).
+      - Only asked when the service is active; anonymous requests only.
+    type: str
+  server_timeout:
+    description: Seconds to wait for each request to O(server_url).
+    type: int
+    default: 5
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+notes:
+  - Read-only; runs the same in check mode.
+"""
+
+EXAMPLES = r"""
+- name: Read the deployment's state
+  hostnative.devpi.devpi_server_info:
+    paths: [/etc/devpi/devpi-server.yml, /var/lib/devpi/server/.nodeinfo]
+    venv: /opt/devpi/venv
+    uv_candidates: [/opt/devpi/bin/uv, uv]
+    user: devpi
+    group: devpi
+    service_manager: systemd
+    service: devpi-server.service
+    config_file: /etc/devpi/devpi-server.yml
+    server_url: http://127.0.0.1:3141
+  register: devpi_state
+"""
+
+RETURN = r"""
+paths:
+  description: One entry per requested path.
+  returned: always
+  type: dict
+  sample:
+    /etc/devpi/devpi-server.yml: {exists: true, type: file, mode: "0640", owner: root, group: devpi, checksum: "3c1f..."}
+    /var/lib/devpi/server/.nodeinfo: {exists: false}
+packages:
+  description: Normalized project name to version for every distribution in O(venv); empty when there is no venv.
+  returned: always
+  type: dict
+  sample: {devpi-server: 6.20.3, devpi-web: 5.1.1}
+uv:
+  description: The first working uv of O(uv_candidates), or nulls.
+  returned: always
+  type: dict
+  sample: {path: /opt/devpi/bin/uv, version: 0.13.8}
+user:
+  description: Whether O(user) exists, with its uid, gid and home.
+  returned: always
+  type: dict
+  sample: {exists: true, uid: 999, gid: 999, home: /var/lib/devpi}
+group:
+  description: Whether O(group) exists, with its gid.
+  returned: always
+  type: dict
+  sample: {exists: true, gid: 999}
+service:
+  description: Whether the service is running (V(active)) and starts at boot or login (V(enabled)).
+  returned: always
+  type: dict
+  sample: {active: true, enabled: true}
+config:
+  description: The keys of the C(devpi-server:) mapping in O(config_file); empty when it does not exist.
+  returned: always
+  type: dict
+  sample: {serverdir: /var/lib/devpi/server, port: "3141"}
+server:
+  description:
+    - What the running server says. V(reachable) is false when the service is not active or does not answer.
+    - V(root_pypi) is the configuration of the C(root/pypi) index, or null when it does not exist.
+    - V(root_password_empty) is true when C(root) can log in with an empty password.
+  returned: always
+  type: dict
+  sample: {reachable: true, root_pypi: {type: mirror, mirror_no_project_list: true}, root_password_empty: false}
+"""
+
+import grp
+import hashlib
+import json
+import os
+import pwd
+import re
+import shutil
+import stat
+import subprocess
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.urls import open_url
+from ansible_collections.hostnative.devpi.plugins.module_utils._venv import installed_distributions, uv_version
+
+_CONFIG_LINE_RE = re.compile(r"^\s+([a-z][a-z0-9-]*):\s*(.*?)\s*$")
+
+
+def describe_path(path):
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return {"exists": False}
+    if stat.S_ISDIR(st.st_mode):
+        kind = "directory"
+    elif stat.S_ISLNK(st.st_mode):
+        kind = "link"
+    elif stat.S_ISREG(st.st_mode):
+        kind = "file"
+    else:
+        kind = "other"
+    info = {
+        "exists": True,
+        "type": kind,
+        "mode": f"{stat.S_IMODE(st.st_mode):04o}",
+        "owner": _name_or_id(pwd.getpwuid, st.st_uid),
+        "group": _name_or_id(grp.getgrgid, st.st_gid),
+    }
+    if kind == "file":
+        digest = hashlib.sha1()  # noqa: S324 - content checksum compared with Ansible's own sha1 checksums, not security
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(65536), b""):
+                digest.update(block)
+        info["checksum"] = digest.hexdigest()
+    return info
+
+
+def _name_or_id(lookup, number):
+    try:
+        return lookup(number)[0]
+    except KeyError:
+        return str(number)
+
+
+def find_uv(candidates):
+    for candidate in candidates:
+        path = candidate if os.path.isabs(candidate) else shutil.which(candidate)
+        if path and os.access(path, os.X_OK):
+            version = uv_version(path)
+            if version:
+                return {"path": path, "version": version}
+    return {"path": None, "version": None}
+
+
+def describe_user(name):
+    if not name:
+        return {"exists": False}
+    try:
+        entry = pwd.getpwnam(name)
+    except KeyError:
+        return {"exists": False}
+    return {"exists": True, "uid": entry.pw_uid, "gid": entry.pw_gid, "home": entry.pw_dir}
+
+
+def describe_group(name):
+    if not name:
+        return {"exists": False}
+    try:
+        return {"exists": True, "gid": grp.getgrnam(name).gr_gid}
+    except KeyError:
+        return {"exists": False}
+
+
+def _run(argv):
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)  # noqa: S603 - fixed argv
+    except (OSError, subprocess.SubprocessError):
+        return 127, ""
+    return done.returncode, done.stdout.strip()
+
+
+def describe_service(manager, service):
+    if not manager or not service:
+        return {"active": False, "enabled": False}
+    if manager == "systemd":
+        rc_active, _ = _run(["systemctl", "is-active", "--quiet", service])
+        rc_enabled, _ = _run(["systemctl", "is-enabled", "--quiet", service])
+        return {"active": rc_active == 0, "enabled": rc_enabled == 0}
+    # launchd: a service that is bootstrapped into its domain is loaded; RunAtLoad/KeepAlive make it run.
+    rc, out = _run(["launchctl", "print", service])
+    loaded = rc == 0
+    running = loaded and re.search(r"^\s*state = running\s*$", out, re.MULTILINE) is not None
+    return {"active": running, "enabled": loaded}
+
+
+def read_config(path):
+    """The flat `devpi-server:` mapping the role writes; quoting as the template writes it (single quotes)."""
+    if not path or not os.path.isfile(path):
+        return {}
+    keys = {}
+    in_section = False
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            if line.startswith("devpi-server:"):
+                in_section = True
+                continue
+            if in_section and line.strip() and not line[0].isspace():
+                break
+            match = _CONFIG_LINE_RE.match(line) if in_section else None
+            if match:
+                value = match.group(2)
+                if len(value) >= 2 and value[0] == value[-1] == "'":
+                    value = value[1:-1].replace("''", "'")
+                keys[match.group(1)] = value
+    return keys
+
+
+def _request(url, timeout, method="GET", body=None):
+    """(status, parsed JSON or None); status 0 when nothing answered."""
+    data = json.dumps(body).encode() if body is not None else None
+    headers = {"Accept": "application/json"}
+    if data is not None:
+        headers["Content-Type"] = "application/json"
+    try:
+        response = open_url(url, method=method, data=data, headers=headers, timeout=timeout, follow_redirects="none")
+        status = response.getcode()
+        payload = response.read()
+    except Exception as exc:  # noqa: BLE001 - HTTPError carries a status; everything else means "did not answer"
+        status = getattr(exc, "code", 0) or 0
+        payload = exc.read() if hasattr(exc, "read") else b""
+    try:
+        return status, json.loads(payload or b"null")
+    except ValueError:
+        return status, None
+
+
+def describe_server(url, timeout, active):
+    result = {"reachable": False, "root_pypi": None, "root_password_empty": False}
+    if not url or not active:
+        return result
+    base = url.rstrip("/")
+    status, _ = _request(base + "/+api", timeout)
+    if status != 200:
+        return result
+    result["reachable"] = True
+    status, payload = _request(base + "/root/pypi", timeout)
+    if status == 200 and isinstance(payload, dict):
+        result["root_pypi"] = payload.get("result", {})
+    status, _ = _request(base + "/+login", timeout, method="POST", body={"user": "root", "password": ""})
+    result["root_password_empty"] = status == 200
+    return result
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "paths": {"type": "list", "elements": "path", "default": []},
+            "venv": {"type": "path"},
+            "uv_candidates": {"type": "list", "elements": "str", "default": []},
+            "user": {"type": "str"},
+            "group": {"type": "str"},
+            "service_manager": {"type": "str", "choices": ["systemd", "launchd"]},
+            "service": {"type": "str"},
+            "config_file": {"type": "path"},
+            "server_url": {"type": "str"},
+            "server_timeout": {"type": "int", "default": 5},
+        },
+        supports_check_mode=True,
+    )
+    params = module.params
+    service = describe_service(params["service_manager"], params["service"])
+    module.exit_json(
+        changed=False,
+        paths={path: describe_path(path) for path in params["paths"]},
+        packages=installed_distributions(params["venv"]) if params["venv"] else {},
+        uv=find_uv(params["uv_candidates"]),
+        user=describe_user(params["user"]),
+        group=describe_group(params["group"]),
+        service=service,
+        config=read_config(params["config_file"]),
+        server=describe_server(params["server_url"], params["server_timeout"], service["active"]),
+    )
+
+
+if __name__ == "__main__":
+    main()
