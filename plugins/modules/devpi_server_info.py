@@ -15,7 +15,7 @@ description:
   - One module call replaces a dozen stat/command/uri tasks, so a re-run that has nothing to change is fast.
   - The role compares the result with what it wants and runs only the tasks whose target differs.
 author:
-  - hostnative.devpi contributors
+  - hostnative.devpi contributors (@hostnative)
 options:
   paths:
     description:
@@ -46,7 +46,8 @@ options:
     choices: [systemd, launchd]
   service:
     description:
-      - The systemd unit name, or for launchd the service target C(<domain>/<label>), for example C(gui/501/org.example.devpi).
+      - The systemd unit name, or for launchd the service target C(<domain>/<label>),
+        for example C(gui/501/org.example.devpi).
     type: str
   config_file:
     description:
@@ -64,8 +65,10 @@ options:
     default: 5
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
 notes:
   - Read-only; runs the same in check mode.
@@ -92,7 +95,8 @@ paths:
   returned: always
   type: dict
   sample:
-    /etc/devpi/devpi-server.yml: {exists: true, type: file, mode: "0640", owner: root, group: devpi, checksum: "3c1f..."}
+    /etc/devpi/devpi-server.yml:
+      {exists: true, type: file, mode: "0640", owner: root, group: devpi, checksum: "3c1f..."}
     /var/lib/devpi/server/.nodeinfo: {exists: false}
 packages:
   description: Normalized project name to version for every distribution in O(venv); empty when there is no venv.
@@ -149,6 +153,7 @@ from ansible.module_utils.urls import open_url
 from ansible_collections.hostnative.devpi.plugins.module_utils._venv import installed_distributions, uv_version
 
 _CONFIG_LINE_RE = re.compile(r"^\s+([a-z][a-z0-9-]*):\s*(.*?)\s*$")
+HTTP_OK = 200
 
 
 def describe_path(path):
@@ -228,8 +233,8 @@ def describe_service(manager, service):
     if not manager or not service:
         return {"active": False, "enabled": False}
     if manager == "systemd":
-        rc_active, _ = _run(["systemctl", "is-active", "--quiet", service])
-        rc_enabled, _ = _run(["systemctl", "is-enabled", "--quiet", service])
+        rc_active = _run(["systemctl", "is-active", "--quiet", service])[0]
+        rc_enabled = _run(["systemctl", "is-enabled", "--quiet", service])[0]
         return {"active": rc_active == 0, "enabled": rc_enabled == 0}
     # launchd: a service that is bootstrapped into its domain is loaded; RunAtLoad/KeepAlive make it run.
     rc, out = _run(["launchctl", "print", service])
@@ -254,7 +259,7 @@ def read_config(path):
             match = _CONFIG_LINE_RE.match(line) if in_section else None
             if match:
                 value = match.group(2)
-                if len(value) >= 2 and value[0] == value[-1] == "'":
+                if len(value) > 1 and value[0] == value[-1] == "'":
                     value = value[1:-1].replace("''", "'")
                 keys[match.group(1)] = value
     return keys
@@ -270,7 +275,7 @@ def _request(url, timeout, method="GET", body=None):
         response = open_url(url, method=method, data=data, headers=headers, timeout=timeout, follow_redirects="none")
         status = response.getcode()
         payload = response.read()
-    except Exception as exc:  # noqa: BLE001 - HTTPError carries a status; everything else means "did not answer"
+    except Exception as exc:
         status = getattr(exc, "code", 0) or 0
         payload = exc.read() if hasattr(exc, "read") else b""
     try:
@@ -284,15 +289,15 @@ def describe_server(url, timeout, active):
     if not url or not active:
         return result
     base = url.rstrip("/")
-    status, _ = _request(base + "/+api", timeout)
-    if status != 200:
+    status = _request(base + "/+api", timeout)[0]
+    if status != HTTP_OK:
         return result
     result["reachable"] = True
     status, payload = _request(base + "/root/pypi", timeout)
-    if status == 200 and isinstance(payload, dict):
+    if status == HTTP_OK and isinstance(payload, dict):
         result["root_pypi"] = payload.get("result", {})
-    status, _ = _request(base + "/+login", timeout, method="POST", body={"user": "root", "password": ""})
-    result["root_password_empty"] = status == 200
+    status = _request(base + "/+login", timeout, method="POST", body={"user": "root", "password": ""})[0]
+    result["root_password_empty"] = status == HTTP_OK
     return result
 
 

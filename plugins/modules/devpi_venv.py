@@ -16,7 +16,7 @@ description:
   - Changing a pin upgrades (or downgrades) the venv in place.
   - Never deletes a directory that is not a virtualenv; a broken venv (its interpreter gone) is recreated.
 author:
-  - hostnative.devpi contributors
+  - hostnative.devpi contributors (@hostnative)
 options:
   path:
     description: Directory of the virtualenv.
@@ -44,8 +44,10 @@ options:
     type: path
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
 """
 
@@ -93,6 +95,48 @@ def uv_env(ca_bundle):
     return env
 
 
+def parse_pins(module):
+    pins = {}
+    for spec in module.params["packages"]:
+        parsed = parse_pin(spec)
+        if parsed is None:
+            module.fail_json(msg=f"packages: {spec!r} is not pinned as name==version")
+        pins[parsed[0]] = parsed[1]
+    return pins
+
+
+def refuse_foreign_directory(module, path, result):
+    """Never let `uv venv --clear` near a directory that is not a virtualenv (a typo must not delete data)."""
+    if not os.path.exists(path):
+        return
+    foreign = not os.path.isdir(path) or (os.listdir(path) and not os.path.exists(os.path.join(path, "pyvenv.cfg")))
+    if foreign:
+        module.fail_json(msg=f"path: {path} exists and is not a virtualenv; refusing to replace it", **result)
+
+
+def create_venv(module, path, env, result):
+    python = module.params["python"]
+    if not os.path.isabs(python):
+        python = shutil.which(python) or python
+    argv = [module.params["uv"], "venv", "--python", python, "--python-preference", "only-system"]
+    if os.path.exists(path):
+        argv.append("--clear")  # only a venv whose interpreter is gone gets here
+    rc, out, err = module.run_command([*argv, path], environ_update=env)
+    if rc != 0:
+        module.fail_json(msg=f"uv venv failed (rc={rc}): {err.strip() or out.strip()}", **result)
+
+
+def install_pins(module, path, env, result):
+    params = module.params
+    argv = [params["uv"], "pip", "install", "--python", venv_python(path), "--index-url", params["index_url"]]
+    rc, out, err = module.run_command(argv + params["packages"], environ_update=env)
+    if rc != 0:
+        module.fail_json(msg=f"uv pip install failed (rc={rc}): {err.strip() or out.strip()}", **result)
+    still_missing = pins_missing(path, params["packages"])
+    if still_missing:
+        module.fail_json(msg=f"after uv pip install these pins are still not satisfied: {still_missing}", **result)
+
+
 def main():
     module = AnsibleModule(
         argument_spec={
@@ -105,26 +149,17 @@ def main():
         },
         supports_check_mode=True,
     )
-    params = module.params
-    path = params["path"]
-    pins = {}
-    for spec in params["packages"]:
-        parsed = parse_pin(spec)
-        if parsed is None:
-            module.fail_json(msg=f"packages: {spec!r} is not pinned as name==version")
-        pins[parsed[0]] = parsed[1]
-
+    path = module.params["path"]
+    pins = parse_pins(module)
     usable = os.access(venv_python(path), os.X_OK)
     have = installed_distributions(path) if usable else {}
     before = {name: have.get(name) for name in pins}
     result = {"changed": False, "before": before, "after": dict(before), "created": False}
-    missing = pins_missing(path, params["packages"]) if usable else list(params["packages"])
-    if not missing:
+    if usable and not pins_missing(path, module.params["packages"]):
         module.exit_json(**result)
 
-    if not usable and os.path.exists(path):
-        if not os.path.isdir(path) or (os.listdir(path) and not os.path.exists(os.path.join(path, "pyvenv.cfg"))):
-            module.fail_json(msg=f"path: {path} exists and is not a virtualenv; refusing to replace it", **result)
+    if not usable:
+        refuse_foreign_directory(module, path, result)
     result.update(changed=True, created=not usable, after=dict(pins))
     result["diff"] = {
         "before": "".join(f"{n}=={v}\n" for n, v in sorted(before.items()) if v),
@@ -133,26 +168,12 @@ def main():
     if module.check_mode:
         module.exit_json(**result)
 
-    if not os.access(params["uv"], os.X_OK):
-        module.fail_json(msg=f"uv: {params['uv']} is not an executable", **result)
-    env = uv_env(params["ca_bundle"])
+    if not os.access(module.params["uv"], os.X_OK):
+        module.fail_json(msg=f"uv: {module.params['uv']} is not an executable", **result)
+    env = uv_env(module.params["ca_bundle"])
     if not usable:
-        python = params["python"]
-        if not os.path.isabs(python):
-            python = shutil.which(python) or python
-        argv = [params["uv"], "venv", "--python", python, "--python-preference", "only-system"]
-        if os.path.exists(path):
-            argv.append("--clear")
-        rc, out, err = module.run_command([*argv, path], environ_update=env)
-        if rc != 0:
-            module.fail_json(msg=f"uv venv failed (rc={rc}): {err.strip() or out.strip()}", **result)
-    argv = [params["uv"], "pip", "install", "--python", venv_python(path), "--index-url", params["index_url"]]
-    rc, out, err = module.run_command(argv + params["packages"], environ_update=env)
-    if rc != 0:
-        module.fail_json(msg=f"uv pip install failed (rc={rc}): {err.strip() or out.strip()}", **result)
-    still_missing = pins_missing(path, params["packages"])
-    if still_missing:
-        module.fail_json(msg=f"after uv pip install these pins are still not satisfied: {still_missing}", **result)
+        create_venv(module, path, env, result)
+    install_pins(module, path, env, result)
     after = installed_distributions(path)
     result["after"] = {name: after.get(name) for name in pins}
     module.exit_json(**result)

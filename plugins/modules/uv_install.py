@@ -15,7 +15,7 @@ description:
     the host - no pip, unzip or curl needed.
   - Works with any index that serves the simple API (PEP 503 HTML or PEP 691 JSON), for example PyPI or a devpi mirror.
 author:
-  - hostnative.devpi contributors
+  - hostnative.devpi contributors (@hostnative)
 options:
   version:
     description: The uv version to install, for example V(0.13.8).
@@ -38,8 +38,10 @@ options:
     default: 60
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
 """
 
@@ -121,7 +123,7 @@ def list_files(index_url, timeout, ca_bundle):
     parser.feed(body.decode("utf-8", "replace"))
     for href in parser.links:
         url, fragment = urldefrag(urljoin(page, href))
-        sha = fragment[len("sha256="):] if fragment.startswith("sha256=") else None
+        sha = fragment[len("sha256=") :] if fragment.startswith("sha256=") else None
         files.append((url.rsplit("/", 1)[-1], url, sha))
     return files
 
@@ -211,7 +213,7 @@ def main():
     index = params["index_url"]
     try:
         files = list_files(index, params["timeout"], params["ca_bundle"])
-    except Exception as exc:  # noqa: BLE001 - any network/parse failure is reported with the index named
+    except Exception as exc:
         module.fail_json(msg=f"could not list uv files on the index {index}: {exc}", **result)
     chosen = pick_wheel(files, version)
     if chosen is None:
@@ -226,7 +228,7 @@ def main():
         wheel = os.path.join(scratch, filename)
         try:
             actual_sha = download(url, params["timeout"], params["ca_bundle"], wheel)
-        except Exception as exc:  # noqa: BLE001 - reported with the file named
+        except Exception as exc:
             module.fail_json(msg=f"could not download {filename} from {index}: {exc}", **result)
         if actual_sha != expected_sha:
             module.fail_json(msg=f"sha256 of {filename} is {actual_sha}, the index says {expected_sha}", **result)

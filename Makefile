@@ -1,0 +1,90 @@
+# hostnative.devpi development tasks. On a fresh Debian 12 machine as root, these install what they need:
+#   make demo   - deploy devpi onto a local container host and prove it serves (the main job)
+#   make test   - every test: `make check` + every Molecule scenario
+#   make check  - the fast part: lint, sanity, unit tests, docs drift
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+UV_VERSION := 0.13.8
+CACHE := $(CURDIR)/.cache
+VENV := $(CURDIR)/.venv
+BIN := $(VENV)/bin
+COLLECTION_TREE := $(CACHE)/collections/ansible_collections/hostnative/devpi
+export CONTAINERS_CONF := $(CURDIR)/tests/harness/containers.conf
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_COLLECTIONS_PATH := $(CACHE)/collections
+export UV_PYTHON_DOWNLOADS := never
+
+# Molecule scenarios, in the order they run (each one is `molecule test -s <path>`).
+SCENARIOS ?= $(patsubst molecule/%/molecule.yml,%,$(sort $(wildcard molecule/*/*/molecule.yml)))
+
+.PHONY: help
+help:
+	@echo "make demo | make test | make check | make lint | make sanity | make unit | make molecule [SCENARIOS=...]"
+	@echo "make docs (regenerate role READMEs) | make build (collection artifact) | make demo-down"
+
+## ---- prerequisites (idempotent) ----------------------------------------------------------------
+.PHONY: apt uv venv images collection-link
+apt:
+	@missing=""; for p in podman runc debootstrap; do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "apt: installing$$missing"; apt-get update -qq; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+uv:
+	@if [ "$$(uv --version 2>/dev/null | cut -d' ' -f2)" != "$(UV_VERSION)" ]; then \
+	  echo "installing uv $(UV_VERSION)"; python3 -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"; \
+	fi
+
+venv: uv
+	@uv sync --locked --quiet
+
+# Ansible finds this checkout as hostnative.devpi through a symlinked collections tree.
+collection-link:
+	@mkdir -p $(dir $(COLLECTION_TREE)) && ln -sfn $(CURDIR) $(COLLECTION_TREE)
+
+images: apt
+	@tests/harness/build-images.sh bookworm trixie
+
+## ---- fast checks ---------------------------------------------------------------------------------
+.PHONY: check lint sanity unit docs-check
+check: lint sanity unit docs-check
+
+lint: venv collection-link
+	ruff check .
+	ruff format --check .
+	ansible-lint --profile production
+
+unit: venv collection-link
+	pytest -q tests/unit
+
+docs-check: venv
+	python3 tests/harness/role_docs.py --check
+
+sanity: venv
+	tests/harness/sanity.sh
+
+## ---- Molecule --------------------------------------------------------------------------------------
+.PHONY: molecule test
+molecule: venv images
+	@for s in $(SCENARIOS); do echo "=== molecule test -s $$s"; molecule test -s "$$s"; done
+
+test: check molecule
+
+## ---- main job ----------------------------------------------------------------------------------------
+.PHONY: demo demo-down
+demo: venv images collection-link
+	tests/harness/demo.sh up
+
+demo-down: apt
+	tests/harness/demo.sh down
+
+## ---- docs and artifact -----------------------------------------------------------------------------
+.PHONY: docs build
+docs: venv
+	python3 tests/harness/role_docs.py --write
+
+build: venv
+	@mkdir -p build && ansible-galaxy collection build --force --output-path build .

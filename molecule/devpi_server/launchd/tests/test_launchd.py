@@ -1,0 +1,116 @@
+"""Verify the launchd path, run on Linux containers with devpi_server_platform=Darwin.
+
+Stand-ins (molecule/devpi_server/launchd/files): launchctl (records calls, parses the plist and supervises
+ProgramArguments as launchd would), plutil (plistlib) and brew. devpi-server, the venv, uv and the HTTP checks
+are real. The recorded calls cover the whole scenario: check, converge, idempotence, and a side effect that
+changed one devpi option.
+"""
+
+from __future__ import annotations
+
+import json
+import plistlib
+
+import pytest
+from devpi_testinfra import ROOT_PASSWORD
+
+AGENT = "podman://devpi-launchd-agent"
+DAEMON = "podman://devpi-launchd-daemon"
+testinfra_hosts = [AGENT, DAEMON]
+
+EXPECTED = {
+    "devpi-launchd-agent": {
+        "plist": "/root/Library/LaunchAgents/mcquack.eblume.devpi.plist",
+        "domain": "gui/0",
+        "label": "mcquack.eblume.devpi",
+        "venv": "/root/devpi/venv",
+        "config": "/root/devpi/devpi-server.yml",
+        "serverdir": "/root/devpi/server-dir",
+        "stdout": "/root/Library/Logs/mcquack.devpi.out.log",
+        "stderr": "/root/Library/Logs/mcquack.devpi.err.log",
+        "user": "root",
+    },
+    "devpi-launchd-daemon": {
+        "plist": "/Library/LaunchDaemons/org.devpi.server.plist",
+        "domain": "system",
+        "label": "org.devpi.server",
+        "venv": "/usr/local/var/devpi/venv",
+        "config": "/usr/local/var/devpi/devpi-server.yml",
+        "serverdir": "/usr/local/var/devpi/server-dir",
+        "stdout": "/Library/Logs/org.devpi.server.out.log",
+        "stderr": "/Library/Logs/org.devpi.server.err.log",
+        "user": "_devpi",
+    },
+}
+
+
+@pytest.fixture
+def expected(host):
+    return EXPECTED[host.backend.get_hostname()]
+
+
+def read_plist(host, path):
+    return plistlib.loads(host.file(path).content)
+
+
+def launchctl_calls(host):
+    return [json.loads(line) for line in host.file("/var/log/launchctl-calls.log").content_string.splitlines()]
+
+
+def test_plist_has_the_right_keys(host, expected):
+    plist = read_plist(host, expected["plist"])
+    assert plist["Label"] == expected["label"]
+    assert plist["ProgramArguments"] == [f"{expected['venv']}/bin/devpi-server", "--configfile", expected["config"]]
+    assert plist["RunAtLoad"] is True
+    assert plist["KeepAlive"] is True
+    assert plist["StandardOutPath"] == expected["stdout"]
+    assert plist["StandardErrorPath"] == expected["stderr"]
+    assert plist["WorkingDirectory"] == expected["serverdir"]
+    assert plist["EnvironmentVariables"]["MALLOC_ARENA_MAX"] == "2"
+    assert plist["EnvironmentVariables"]["SSL_CERT_FILE"] == "/etc/ssl/certs/ca-certificates.crt"
+    if expected["domain"] == "system":
+        assert (plist["UserName"], plist["GroupName"]) == ("_devpi", "_devpi")
+    else:
+        assert "UserName" not in plist
+    assert host.file(expected["plist"]).mode == 0o644
+
+
+def test_no_secret_in_plist_config_or_process_list(host, expected):
+    assert ROOT_PASSWORD not in host.file(expected["plist"]).content_string
+    assert ROOT_PASSWORD not in host.file(expected["config"]).content_string
+    assert ROOT_PASSWORD not in host.check_output("ps -eww -o args")
+    assert host.file(expected["config"]).mode == 0o600
+
+
+def test_launchctl_calls_are_the_right_ones(host, expected):
+    """Loaded once (converge); the idempotence run only looked; the changed option restarted it with kickstart -k."""
+    target = f"{expected['domain']}/{expected['label']}"
+    changes = [call for call in launchctl_calls(host) if call[0] != "print"]
+    assert changes == [["bootstrap", expected["domain"], expected["plist"]], ["kickstart", "-k", target]]
+    assert ["print", target] in launchctl_calls(host)
+
+
+def test_side_effect_reached_the_running_server(host, expected):
+    assert "  threads: '20'\n" in host.file(expected["config"]).content_string
+    out = host.check_output(f"launchctl print {expected['domain']}/{expected['label']}")
+    assert "state = running" in out
+
+
+def test_devpi_runs_as_the_right_user_and_serves(host, api, expected):
+    pid = host.check_output(f"pgrep -f '{expected['venv']}/bin/devpi-server'").split()[0]
+    assert host.check_output(f"ps -o user= -p {pid}").strip() == expected["user"]
+    assert api.call("GET", "/+api")[0] == 200
+    assert api.call("POST", "/+login", {"user": "root", "password": ROOT_PASSWORD})[0] == 200
+    assert api.call("POST", "/+login", {"user": "root", "password": ""})[0] == 401
+    status, body = api.call("GET", "/root/pypi")
+    assert (status, body["result"]["mirror_no_project_list"]) == (200, True)
+
+
+def test_logs_go_to_the_plist_paths(host, expected):
+    assert host.file(expected["stderr"]).size > 0
+    assert "devpi-server" in host.file(expected["stderr"]).content_string or host.file(expected["stdout"]).size > 0
+
+
+def test_uv_came_from_homebrew(host):
+    assert host.file("/var/log/brew-calls.log").content_string.splitlines() == ["install uv"]
+    assert host.run("/opt/homebrew/bin/uv --version").stdout.startswith("uv ")

@@ -1,0 +1,75 @@
+"""Helpers shared by the Molecule verify suites (imported by each tests/conftest.py).
+
+Hosts are reached as ``podman://<name>`` (a plain ``podman exec``, about ten times faster than going through
+Ansible); the names come from the inventory Molecule wrote for the scenario.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shlex
+
+import yaml
+
+# The same value the shared Molecule base config gives devpi_server_root_password.
+ROOT_PASSWORD = os.environ.get("DEVPI_TEST_ROOT_PASSWORD", "molecule-root-Secret-4711")
+URL = "http://127.0.0.1:3141"
+
+
+def _hosts(node):
+    found = list((node or {}).get("hosts", {}) or {})
+    for child in ((node or {}).get("children", {}) or {}).values():
+        found.extend(_hosts(child))
+    return found
+
+
+def molecule_hosts():
+    with open(os.environ["MOLECULE_INVENTORY_FILE"], encoding="utf-8") as handle:
+        inventory = yaml.safe_load(handle)
+    return sorted({f"podman://{name}" for name in _hosts(inventory.get("all", {}))})
+
+
+def use_molecule_hosts(metafunc):
+    """For a pytest_generate_tests hook: test modules without their own testinfra_hosts run on every host."""
+    if "host" in metafunc.fixturenames and not getattr(metafunc.module, "testinfra_hosts", None):
+        metafunc.module.testinfra_hosts = molecule_hosts()
+
+
+_API_CLIENT = r"""
+import base64, json, sys, urllib.error, urllib.request
+req = json.loads(base64.b64decode(sys.argv[1]))
+headers = {"Accept": "application/json"}
+data = None
+if req.get("body") is not None:
+    data = json.dumps(req["body"]).encode()
+    headers["Content-Type"] = "application/json"
+if req.get("auth"):
+    headers["Authorization"] = "Basic " + base64.b64encode(":".join(req["auth"]).encode()).decode()
+r = urllib.request.Request(req["url"], data=data, headers=headers, method=req["method"])
+try:
+    with urllib.request.urlopen(r, timeout=60) as resp:
+        status, body = resp.status, resp.read()
+except urllib.error.HTTPError as exc:
+    status, body = exc.code, exc.read()
+try:
+    body = json.loads(body)
+except ValueError:
+    body = body.decode("utf-8", "replace")
+print(json.dumps({"status": status, "body": body}))
+"""
+
+
+class Api:
+    """devpi's JSON API, called from inside the container (devpi listens on the container's loopback only)."""
+
+    def __init__(self, host):
+        self.host = host
+
+    def call(self, method, path, body=None, auth=None):
+        request = {"method": method, "url": URL + path, "body": body, "auth": list(auth) if auth else None}
+        encoded = base64.b64encode(json.dumps(request).encode()).decode()
+        out = json.loads(self.host.check_output(f"python3 -c {shlex.quote(_API_CLIENT)} {encoded}"))
+        return out["status"], out["body"]
+

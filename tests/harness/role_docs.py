@@ -1,0 +1,91 @@
+"""Generate the "Role Variables" section of every role README from the role's meta/argument_specs.yml.
+
+The section sits between two marker comments; everything else in the README is written by hand.
+``--check`` exits 1 when a README is out of date (run by ``make check``), ``--write`` rewrites them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+BEGIN = "<!-- BEGIN generated from meta/argument_specs.yml by `make docs` -->"
+END = "<!-- END generated -->"
+_MARKUP = re.compile(r"\b([COVMIE])\(([^)]*)\)")
+
+
+def plain(text: str) -> str:
+    """Ansible doc markup to Markdown: C(x)/V(x)/O(x)/E(x) -> `x`, M(x) -> `x`, I(x) -> *x*."""
+
+    def repl(match: re.Match[str]) -> str:
+        kind, value = match.groups()
+        return f"*{value}*" if kind == "I" else f"`{value}`"
+
+    return _MARKUP.sub(repl, re.sub(r"\bO\(([^)]*)\)", r"`\1`", text)).replace("|", "\\|")
+
+
+def render(spec_file: Path) -> str:
+    specs = yaml.safe_load(spec_file.read_text())["argument_specs"]
+    lines = [BEGIN, ""]
+    for entry, spec in specs.items():
+        lines.append(f"Entry point `{entry}`: {plain(spec['short_description'])}.")
+        lines += ["", "| Variable | Type | Default | Description |", "| --- | --- | --- | --- |"]
+        for name, option in spec.get("options", {}).items():
+            kind = option.get("type", "str")
+            if kind == "list" and "elements" in option:
+                kind = f"list of {option['elements']}"
+            if option.get("choices"):
+                kind += " (" + ", ".join(f"`{c}`" for c in option["choices"]) + ")"
+            if option.get("required"):
+                default = "*required*"
+            elif "default" in option:
+                dumped = yaml.safe_dump(option["default"], default_flow_style=True)
+                default = f"`{dumped.strip().removesuffix('...').strip()}`"
+            else:
+                default = "per platform, see description"
+            description = option.get("description", "")
+            if isinstance(description, list):
+                description = " ".join(description)
+            shown = plain(default) if default.startswith("`") else default
+            lines.append(f"| `{name}` | {kind} | {shown} | {plain(description)} |")
+        lines.append("")
+    lines.append(END)
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    mode = parser.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--check", action="store_true")
+    mode.add_argument("--write", action="store_true")
+    args = parser.parse_args()
+    stale = []
+    for spec_file in sorted(ROOT.glob("roles/*/meta/argument_specs.yml")):
+        readme = spec_file.parents[1] / "README.md"
+        text = readme.read_text() if readme.exists() else ""
+        if BEGIN not in text or END not in text:
+            print(f"{readme.relative_to(ROOT)}: no generated section (markers missing)", file=sys.stderr)
+            stale.append(readme)
+            continue
+        head, rest = text.split(BEGIN, 1)
+        tail = rest.split(END, 1)[1]
+        wanted = head + render(spec_file) + tail
+        if wanted != text:
+            stale.append(readme)
+            if args.write:
+                readme.write_text(wanted)
+                print(f"wrote {readme.relative_to(ROOT)}")
+    if args.check and stale:
+        for readme in stale:
+            print(f"{readme.relative_to(ROOT)} is out of date with argument_specs: run `make docs`", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

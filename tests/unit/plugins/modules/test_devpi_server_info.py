@@ -1,0 +1,208 @@
+"""devpi_server_info: files, users, uv, service state and what a REAL devpi-server says.
+
+devpi-server is started by a fixture on an ephemeral loopback port. The service manager is the only stand-in:
+a ``launchctl`` script on PATH that answers ``print`` the way macOS's does (launchd cannot run here).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import pwd
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+BIN = Path(sys.executable).parent
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def api(url, method="GET", body=None, auth=None):
+    headers = {"Accept": "application/json"}
+    if body is not None:
+        headers["Content-Type"] = "application/json"
+    if auth:
+        headers["Authorization"] = "Basic " + base64.b64encode(":".join(auth).encode()).decode()
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, headers=headers, method=method)  # noqa: S310 - loopback URL
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback URL built here
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+@pytest.fixture(scope="module")
+def devpi(tmp_path_factory):
+    """A fresh devpi-server initialised WITHOUT a root password and WITHOUT root/pypi (as the role's init does)."""
+    serverdir = tmp_path_factory.mktemp("devpi") / "server"
+    env = {**os.environ, "DEVPISERVER_SERVERDIR": str(serverdir)}
+    subprocess.run([BIN / "devpi-init", "--no-root-pypi"], env=env, check=True, capture_output=True)  # noqa: S603
+    port = free_port()
+    log = open(serverdir.parent / "server.log", "wb")  # noqa: SIM115 - closed after the server stops
+    proc = subprocess.Popen(  # noqa: S603 - the venv's own devpi-server
+        [
+            BIN / "devpi-server",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--argon2-memory-cost",
+            "8192",
+            "--argon2-time-cost",
+            "1",
+            "--argon2-parallelism",
+            "1",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if api(url + "/+api") == 200:
+                break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail("devpi-server did not start: " + (serverdir.parent / "server.log").read_text())
+    yield url
+    proc.terminate()
+    proc.wait(timeout=30)
+    log.close()
+
+
+@pytest.fixture
+def launchctl(tmp_path):
+    """Directory with a stand-in launchctl: `print <target>` answers like a loaded, running job, rc 113 otherwise."""
+    bindir = tmp_path / "fakebin"
+    bindir.mkdir()
+    script = bindir / "launchctl"
+    script.write_text(
+        "#!/bin/sh\n"
+        '[ "$1" = print ] || exit 64\n'
+        'case "$2" in\n'
+        '  gui/501/org.example.running) printf "%s = {\\n\\tstate = running\\n\\tpid = 42\\n}\\n" "$2" ;;\n'
+        '  gui/501/org.example.stopped) printf "%s = {\\n\\tstate = not running\\n}\\n" "$2" ;;\n'
+        '  *) echo "Could not find service" >&2; exit 113 ;;\n'
+        "esac\n"
+    )
+    script.chmod(0o755)
+    return {"PATH": f"{bindir}:{os.environ['PATH']}"}
+
+
+def test_describes_files_and_directories(run_module, tmp_path):
+    config = tmp_path / "devpi-server.yml"
+    config.write_text("devpi-server:\n  serverdir: '/srv/devpi'\n")
+    config.chmod(0o640)
+    result = run_module("devpi_server_info", {"paths": [str(config), str(tmp_path), str(tmp_path / "missing")]})
+    owner = pwd.getpwuid(os.getuid()).pw_name
+    assert result["changed"] is False
+    assert result["paths"][str(config)] == {
+        "exists": True,
+        "type": "file",
+        "mode": "0640",
+        "owner": owner,
+        "group": result["paths"][str(config)]["group"],
+        "checksum": hashlib.sha1(config.read_bytes()).hexdigest(),  # noqa: S324 - the checksum Ansible uses
+    }
+    assert result["paths"][str(tmp_path)]["type"] == "directory"
+    assert result["paths"][str(tmp_path / "missing")] == {"exists": False}
+
+
+def test_reads_the_config_the_role_writes(run_module, tmp_path):
+    config = tmp_path / "devpi-server.yml"
+    config.write_text(
+        "#\n# Ansible managed\n#\n# comment\ndevpi-server:\n  serverdir: '/var/lib/devpi/server'\n"
+        "  port: '3141'\n  outside-url: 'https://it''s.example'\nother:\n  serverdir: '/elsewhere'\n"
+    )
+    result = run_module("devpi_server_info", {"config_file": str(config)})
+    assert result["config"] == {
+        "serverdir": "/var/lib/devpi/server",
+        "port": "3141",
+        "outside-url": "https://it's.example",
+    }
+    assert run_module("devpi_server_info", {"config_file": str(tmp_path / "none.yml")})["config"] == {}
+
+
+def test_users_groups_and_uv(run_module, tmp_path):
+    fake_uv = tmp_path / "bin" / "uv"
+    fake_uv.parent.mkdir()
+    fake_uv.write_text("#!/bin/sh\necho 'uv 0.13.8'\n")
+    fake_uv.chmod(0o755)
+    me = pwd.getpwuid(os.getuid())
+    result = run_module(
+        "devpi_server_info",
+        {"user": me.pw_name, "group": "no-such-group-x", "uv_candidates": [str(tmp_path / "nope"), "uv"]},
+        env={"PATH": f"{fake_uv.parent}:/usr/bin:/bin"},
+    )
+    assert result["user"] == {"exists": True, "uid": me.pw_uid, "gid": me.pw_gid, "home": me.pw_dir}
+    assert result["group"] == {"exists": False}
+    assert result["uv"] == {"path": str(fake_uv), "version": "0.13.8"}
+    none = run_module("devpi_server_info", {"uv_candidates": [str(tmp_path / "nope")], "user": "no-such-user-x"})
+    assert none["uv"] == {"path": None, "version": None}
+    assert none["user"] == {"exists": False}
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("gui/501/org.example.running", {"active": True, "enabled": True}),
+        ("gui/501/org.example.stopped", {"active": False, "enabled": True}),
+        ("gui/501/org.example.absent", {"active": False, "enabled": False}),
+    ],
+)
+def test_launchd_service_state(run_module, launchctl, target, expected):
+    result = run_module("devpi_server_info", {"service_manager": "launchd", "service": target}, env=launchctl)
+    assert result["service"] == expected
+
+
+def test_server_is_only_asked_when_the_service_is_active(run_module, devpi, launchctl):
+    result = run_module(
+        "devpi_server_info",
+        {"service_manager": "launchd", "service": "gui/501/org.example.stopped", "server_url": devpi},
+        env=launchctl,
+    )
+    assert result["server"] == {"reachable": False, "root_pypi": None, "root_password_empty": False}
+
+
+def test_reports_empty_root_password_and_root_pypi_of_a_real_server(run_module, devpi, launchctl):
+    probe = {"service_manager": "launchd", "service": "gui/501/org.example.running", "server_url": devpi}
+    fresh = run_module("devpi_server_info", probe, env=launchctl)["server"]
+    assert fresh == {"reachable": True, "root_pypi": None, "root_password_empty": True}
+
+    assert api(devpi + "/root", "PATCH", {"password": "s3cret-root"}, auth=("root", "")) == 200
+    body = {"type": "mirror", "mirror_url": "https://pypi.org/simple/", "mirror_no_project_list": True}
+    assert api(devpi + "/root/pypi", "PUT", body, auth=("root", "s3cret-root")) in (200, 201)
+
+    after = run_module("devpi_server_info", probe, env=launchctl)["server"]
+    assert after["reachable"] is True
+    assert after["root_password_empty"] is False
+    assert after["root_pypi"]["type"] == "mirror"
+    assert after["root_pypi"]["mirror_no_project_list"] is True
+
+
+def test_unreachable_server(run_module, launchctl):
+    probe = {
+        "service_manager": "launchd",
+        "service": "gui/501/org.example.running",
+        "server_url": f"http://127.0.0.1:{free_port()}",
+        "server_timeout": 2,
+    }
+    assert run_module("devpi_server_info", probe, env=launchctl)["server"]["reachable"] is False
