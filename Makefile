@@ -82,6 +82,10 @@ demo-down: apt
 	tests/harness/demo.sh down
 
 ## ---- docs and artifact -----------------------------------------------------------------------------
+.PHONY: benchmark
+benchmark: venv images collection-link
+	python3 benchmarks/converge.py
+
 .PHONY: docs build
 docs: venv
 	python3 tests/harness/role_docs.py --write
