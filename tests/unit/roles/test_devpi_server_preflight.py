@@ -1,0 +1,130 @@
+"""Bad input to devpi_server fails in preflight, naming the variable, before any task that changes the host.
+
+Each case runs the real role with ansible-playbook in check mode against localhost, every path pointing into a
+temporary directory; the failing task must be a preflight task and no install/configure/service task may have
+started. A positive control proves the same base variables pass.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+SECRET = "Marker-Secret-Value-9271"  # noqa: S105 - a marker to search the output for, not a credential
+PREFLIGHT_TASKS = re.compile(r"^(Validating arguments against arg spec|Check .*|Read the host's state)")
+TASK_RE = re.compile(r"^TASK \[(?:hostnative\.devpi\.devpi_server : )?(.+?)\] \*+$", re.MULTILINE)
+
+
+@pytest.fixture(scope="module")
+def run_role(collections_root, tmp_path_factory):
+    base = tmp_path_factory.mktemp("preflight")
+    playbook = base / "play.yml"
+    playbook.write_text(
+        "- hosts: all\n  gather_facts: true\n  gather_subset: [min]\n  roles:\n    - hostnative.devpi.devpi_server\n"
+    )
+    good = {
+        "devpi_server_platform": "Linux",
+        "devpi_server_root_password": SECRET,
+        "devpi_server_base_dir": str(base / "state"),
+        "devpi_server_venv_dir": str(base / "venv"),
+        "devpi_server_config_dir": str(base / "etc"),
+        "devpi_server_service_name": "devpi-preflight-test",
+    }
+
+    def run(overrides, verbosity=0):
+        variables = {**good, **overrides}
+        vars_file = base / f"vars-{abs(hash(repr(sorted(variables.items(), key=str))))}.yml"
+        vars_file.write_text(yaml.safe_dump(variables))
+        argv = [
+            Path(sys.executable).parent / "ansible-playbook",
+            "--check",
+            "-i",
+            "localhost,",
+            "-c",
+            "local",
+            "-e",
+            f"ansible_python_interpreter={sys.executable}",
+            "-e",
+            f"@{vars_file}",
+            str(playbook),
+        ]
+        if verbosity:
+            argv.append("-" + "v" * verbosity)
+        env = {
+            **os.environ,
+            "ANSIBLE_COLLECTIONS_PATH": str(collections_root),
+            "ANSIBLE_NOCOLOR": "1",
+            "ANSIBLE_FORCE_COLOR": "0",
+            "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.default",
+        }
+        done = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)  # noqa: S603
+        return done.returncode, done.stdout + done.stderr
+
+    return run
+
+
+def failing_task(output):
+    before_fatal = output.split("fatal:", 1)[0]
+    tasks = TASK_RE.findall(before_fatal)
+    return tasks[-1] if tasks else None, tasks
+
+
+CASES = [
+    ({"devpi_server_listen_port": 70000}, "devpi_server_listen_port=70000"),
+    ({"devpi_server_version": "6.19.0"}, "devpi_server_version=6.19.0"),
+    ({"devpi_server_version": "7.0.0"}, "devpi_server_version=7.0.0"),
+    ({"devpi_server_version": "latest"}, "devpi_server_version=latest"),
+    ({"devpi_server_root_password": ""}, "devpi_server_root_password is empty"),
+    ({"devpi_server_serverdir": "relative/server"}, "devpi_server_serverdir=relative/server must be an absolute"),
+    ({"devpi_server_serverdir": "/opt/x/../etc"}, "devpi_server_serverdir=/opt/x/../etc must be an absolute"),
+    ({"devpi_server_venv_dir": "/srv/devpi/venv", "devpi_server_serverdir": "/srv/devpi/venv/data"}, "overlap"),
+    ({"devpi_server_service_manager": "launchd"}, "devpi_server_service_manager=launchd does not fit"),
+    ({"devpi_server_role": "replica"}, "devpi_server_role=replica"),
+    ({"devpi_server_primary_url": "http://primary:3141"}, "only a replica takes one"),
+    (
+        {"devpi_server_extra_packages": ["devpi-lockdown"]},
+        "devpi_server_extra_packages: 'devpi-lockdown' is not pinned",
+    ),
+    ({"devpi_server_mirror_url": "ftp://mirror/simple"}, "devpi_server_mirror_url='ftp://mirror/simple'"),
+    ({"devpi_server_extra_options": {"port": 1}}, "devpi_server_extra_options"),
+    ({"devpi_server_extra_options": {"Bad_Key": 1}}, "devpi_server_extra_options"),
+    ({"devpi_server_threads": "many"}, "devpi_server_threads"),
+    ({"devpi_server_memory_max": "lots"}, "devpi_server_memory_max='lots'"),
+    ({"devpi_server_indexer_backend": "elastic"}, "devpi_server_indexer_backend"),
+    ({"devpi_server_platform": "Windows"}, "devpi_server_platform"),
+    ({"devpi_server_secret_argon2_memory_cost": 4}, "devpi_server_secret_argon2_memory_cost=4"),
+    ({"devpi_server_launchd_label": "bad label"}, "devpi_server_launchd_label='bad label'"),
+]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"), CASES, ids=[next(iter(c[0])) + "-" + str(i) for i, c in enumerate(CASES)]
+)
+def test_bad_input_fails_in_preflight(run_role, overrides, expected):
+    rc, output = run_role(overrides)
+    assert rc != 0, output
+    task, tasks = failing_task(output)
+    assert task is not None and PREFLIGHT_TASKS.match(task), f"failed in {task!r}, not in preflight\n{output}"
+    assert all(PREFLIGHT_TASKS.match(t) or t == "Gathering Facts" for t in tasks), tasks
+    assert expected in " ".join(output.split()), output
+    assert SECRET not in output
+
+
+def test_good_input_passes_the_whole_role_in_check_mode(run_role):
+    rc, output = run_role({})
+    assert rc == 0, output
+    assert "Install devpi-server, devpi-web and plugins at their pinned versions" in output
+    assert SECRET not in output
+
+
+def test_secret_not_shown_even_at_vvv(run_role):
+    rc, output = run_role({"devpi_server_listen_port": 0}, verbosity=3)
+    assert rc != 0
+    assert "devpi_server_listen_port=0" in " ".join(output.split())
+    assert SECRET not in output
