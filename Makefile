@@ -13,7 +13,7 @@ BIN := $(VENV)/bin
 COLLECTION_TREE := $(CACHE)/collections/ansible_collections/hostnative/devpi
 export CONTAINERS_CONF := $(CURDIR)/tests/harness/containers.conf
 export PATH := $(BIN):$(PATH)
-export ANSIBLE_COLLECTIONS_PATH := $(CACHE)/collections
+export ANSIBLE_COLLECTIONS_PATH := $(CACHE)/collections:$(HOME)/.ansible/collections
 export UV_PYTHON_DOWNLOADS := never
 
 # Molecule scenarios, in the order they run (each one is `molecule test -s <path>`).
@@ -68,7 +68,7 @@ sanity: venv
 
 ## ---- Molecule --------------------------------------------------------------------------------------
 .PHONY: molecule test
-molecule: venv images
+molecule: venv images collection-link
 	@for s in $(SCENARIOS); do echo "=== molecule test -s $$s"; molecule test -s "$$s"; done
 
 test: check molecule

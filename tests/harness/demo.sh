@@ -36,9 +36,11 @@ up() {
   curl -fsS -H 'Accept: application/json' "http://127.0.0.1:$port/+api" >/dev/null
   scratch=$(mktemp -d)
   trap 'rm -rf "$scratch"' EXIT
-  python3 -m pip download --quiet --no-deps --no-cache-dir --disable-pip-version-check \
-    --isolated --index-url "$index" --dest "$scratch" idna
-  echo "pip download through devpi worked: $(ls "$scratch")"
+  # A real pip (the one the standard library bundles), in a throwaway venv, talking to devpi only.
+  python3 -m venv "$scratch/venv"
+  "$scratch/venv/bin/pip" download --quiet --no-deps --no-cache-dir --disable-pip-version-check \
+    --isolated --index-url "$index" --dest "$scratch/dl" idna
+  echo "pip download through devpi worked: $(ls "$scratch/dl")"
   cat <<MSG
 
 devpi is serving on this machine:
