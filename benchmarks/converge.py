@@ -157,7 +157,9 @@ if argv[0] == "service":
     pid = lambda: int(subprocess.check_output(["systemctl", "show", "-p", "MainPID", "--value", "devpi-server"]))
 else:
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-    proc = subprocess.Popen(["runuser", "-u", "devpi", "--", *argv], **quiet)
+    # setpriv execs the server in place, so proc.pid is devpi-server itself (runuser would fork).
+    drop = ["setpriv", "--reuid=devpi", "--regid=devpi", "--init-groups"]
+    proc = subprocess.Popen([*drop, *argv], **quiet)
     pid = lambda: proc.pid
 peak = 0
 while True:
@@ -199,7 +201,7 @@ def bench_startup():
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=3, help="samples per measurement (median is reported)")
+    parser.add_argument("--runs", type=int, default=5, help="samples per measurement (median is reported)")
     args = parser.parse_args()
     start_container()
     try:

@@ -1,4 +1,4 @@
-"""Helpers shared by the Molecule verify suites (imported by each tests/conftest.py).
+"""Helpers shared by the Molecule verify suites; each tests/conftest.py imports the hook and fixture from here.
 
 Hosts are reached as ``podman://<name>`` (a plain ``podman exec``, about ten times faster than going through
 Ansible); the names come from the inventory Molecule wrote for the scenario.
@@ -11,6 +11,7 @@ import json
 import os
 import shlex
 
+import pytest
 import yaml
 
 # The same value the shared Molecule base config gives devpi_server_root_password.
@@ -31,8 +32,8 @@ def molecule_hosts():
     return sorted({f"podman://{name}" for name in _hosts(inventory.get("all", {}))})
 
 
-def use_molecule_hosts(metafunc):
-    """For a pytest_generate_tests hook: test modules without their own testinfra_hosts run on every host."""
+def pytest_generate_tests(metafunc):
+    """Test modules without their own testinfra_hosts run on every host of the scenario."""
     if "host" in metafunc.fixturenames and not getattr(metafunc.module, "testinfra_hosts", None):
         metafunc.module.testinfra_hosts = molecule_hosts()
 
@@ -73,3 +74,7 @@ class Api:
         out = json.loads(self.host.check_output(f"python3 -c {shlex.quote(_API_CLIENT)} {encoded}"))
         return out["status"], out["body"]
 
+
+@pytest.fixture
+def api(host):
+    return Api(host)

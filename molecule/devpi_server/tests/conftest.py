@@ -1,21 +1,8 @@
-"""testinfra setup: the shared helpers in molecule/shared/devpi_testinfra.py, hosts from Molecule's inventory."""
-
-from __future__ import annotations
+"""testinfra setup shared by every scenario: molecule/shared/devpi_testinfra.py (hosts from Molecule's inventory)."""
 
 import sys
 from pathlib import Path
 
-import pytest
+sys.path.insert(0, str(next(p / "shared" for p in Path(__file__).parents if (p / "shared").is_dir())))
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "shared"))
-
-from devpi_testinfra import Api, use_molecule_hosts  # noqa: E402 - importable only after the path insert above
-
-
-def pytest_generate_tests(metafunc):
-    use_molecule_hosts(metafunc)
-
-
-@pytest.fixture
-def api(host):
-    return Api(host)
+from devpi_testinfra import api, pytest_generate_tests  # noqa: F401 - pytest finds the fixture and hook here

@@ -21,9 +21,13 @@ def main_pid(host):
     return int(host.check_output(f"systemctl show -p MainPID --value {SERVICE}"))
 
 
+def journal(host):
+    return host.check_output(f"journalctl -u {SERVICE} --no-pager -n 60")
+
+
 def test_service_active_and_enabled(host):
     service = host.service("devpi-server")
-    assert service.is_running
+    assert service.is_running, journal(host)
     assert service.is_enabled
 
 
@@ -156,5 +160,5 @@ def test_recovers_from_kill_9(host, api):
             status = 200
             break
         time.sleep(0.5)
-    assert status == 200, host.check_output(f"journalctl -u {SERVICE} --no-pager -n 40")
+    assert status == 200, journal(host)
     assert main_pid(host) != before
