@@ -27,7 +27,7 @@ help:
 ## ---- prerequisites (idempotent) ----------------------------------------------------------------
 .PHONY: apt uv venv images collection-link
 apt:
-	@missing=""; for p in podman runc debootstrap; do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@missing=""; for p in podman runc debootstrap shellcheck; do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "apt: installing$$missing"; apt-get update -qq; \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
@@ -63,7 +63,7 @@ unit: venv collection-link
 docs-check: venv
 	python3 tests/harness/role_docs.py --check
 
-sanity: venv
+sanity: venv apt
 	tests/harness/sanity.sh
 
 ## ---- Molecule --------------------------------------------------------------------------------------

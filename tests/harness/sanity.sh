@@ -11,8 +11,11 @@ core=$("$root/.venv/bin/python" -c 'import ansible; print(ansible.__version__)')
 if [ "$("$venv/bin/python" -c 'import ansible; print(ansible.__version__)' 2>/dev/null)" != "$core" ]; then
   reqs="$root/.venv/lib/python3.11/site-packages/ansible_test/_data/requirements"
   uv venv -q --allow-existing --python "$root/.venv/bin/python" "$venv"
-  uv pip install -q --python "$venv" "ansible-core==$core" \
-    $(for t in ansible-doc changelog import pep8 pylint runtime-metadata validate-modules yamllint; do echo "-r $reqs/sanity.$t.txt"; done)
+  args=()
+  for t in ansible-doc changelog import pep8 pylint runtime-metadata validate-modules yamllint; do
+    args+=(-r "$reqs/sanity.$t.txt")
+  done
+  uv pip install -q --python "$venv" "ansible-core==$core" "${args[@]}"
 fi
 tree="$root/.cache/sanity/ansible_collections/hostnative/devpi"
 rm -rf "$tree" && mkdir -p "$tree"

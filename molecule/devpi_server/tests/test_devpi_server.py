@@ -71,24 +71,30 @@ def test_anonymous_cannot_create_users(api):
     assert status == 403
 
 
+def assert_installs_through_mirror(host, venv, install, module):
+    """Run a real installer into venv, import the module, and find its wheel in devpi's server directory."""
+    out = host.run(install)
+    assert out.rc == 0, out.stderr
+    assert host.run(f"{venv}/bin/python -c 'import {module}'").rc == 0
+    # devpi fetched the wheel from upstream and stored it: the install really went through the mirror.
+    assert host.check_output(f"find {SERVERDIR}/+files/root/pypi -name '{module}-*.whl'").strip()
+
+
 def test_pip_installs_through_root_pypi(host):
     venv = f"/tmp/pip-{uuid.uuid4().hex[:8]}"
     # `uv venv --seed` fetches pip itself through the mirror too.
     host.check_output(f"UV_INDEX_URL={SIMPLE} {UV} venv -q --seed --python /usr/bin/python3 {venv}")
-    out = host.run(f"{venv}/bin/pip install --no-cache-dir --index-url {SIMPLE} requests")
-    assert out.rc == 0, out.stderr
-    assert host.run(f"{venv}/bin/python -c 'import requests'").rc == 0
-    # The wheel was fetched by devpi and stored in its server directory.
-    assert host.check_output(f"find {SERVERDIR}/+files/root/pypi -name 'requests-*.whl'").strip()
+    assert_installs_through_mirror(
+        host, venv, f"{venv}/bin/pip install --no-cache-dir --index-url {SIMPLE} requests", "requests"
+    )
 
 
 def test_uv_installs_through_root_pypi(host):
     venv = f"/tmp/uv-{uuid.uuid4().hex[:8]}"
     host.check_output(f"{UV} venv -q --python /usr/bin/python3 {venv}")
-    out = host.run(f"{UV} pip install --no-cache --python {venv}/bin/python --index-url {SIMPLE} idna")
-    assert out.rc == 0, out.stderr
-    assert host.run(f"{venv}/bin/python -c 'import idna'").rc == 0
-    assert host.check_output(f"find {SERVERDIR}/+files/root/pypi -name 'idna-*.whl'").strip()
+    assert_installs_through_mirror(
+        host, venv, f"{UV} pip install --no-cache --python {venv}/bin/python --index-url {SIMPLE} idna", "idna"
+    )
 
 
 def test_upload_and_install_from_user_index(host, api):
