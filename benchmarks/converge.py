@@ -40,7 +40,7 @@ def in_container(script, check=True):
 
 def timed(fn, runs, setup=None):
     samples = []
-    for _ in range(runs):
+    for _sample in range(runs):
         if setup:
             setup()
         start = time.perf_counter()
@@ -52,7 +52,7 @@ def timed(fn, runs, setup=None):
 def start_container():
     sh("podman", "rm", "-f", NAME, check=False)
     sh("podman", "run", "-d", "--name", NAME, "--systemd=always", IMAGE, "/sbin/init")
-    for _ in range(60):
+    for _second in range(60):
         if in_container("systemctl is-system-running", check=False).stdout.strip() in ("running", "degraded"):
             break
         time.sleep(1)

@@ -116,8 +116,8 @@ def test_bad_input_fails_in_preflight(run_role, overrides, expected):
     assert SECRET not in output
 
 
-def test_good_input_passes_the_whole_role_in_check_mode(run_role):
-    rc, output = run_role({})
+def test_good_input_passes_the_whole_role_in_check_mode_without_showing_the_secret(run_role):
+    rc, output = run_role({}, verbosity=3)
     assert rc == 0, output
     assert "Install devpi-server, devpi-web and plugins at their pinned versions" in output
     assert SECRET not in output

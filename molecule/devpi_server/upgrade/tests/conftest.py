@@ -5,4 +5,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(next(p / "shared" for p in Path(__file__).parents if (p / "shared").is_dir())))
 
-from devpi_testinfra import api, pytest_generate_tests  # noqa: F401 - pytest finds the fixture and hook here
+import devpi_testinfra
+
+# pytest looks for its hook and fixtures in conftest.py itself.
+pytest_generate_tests = devpi_testinfra.pytest_generate_tests
+api = devpi_testinfra.api

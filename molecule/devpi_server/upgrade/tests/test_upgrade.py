@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from devpi_testinfra import URL
+from devpi_testinfra import ROOT_PASSWORD, URL
 
 VENV = "/opt/devpi/venv"
 
@@ -46,3 +46,9 @@ def test_service_restarted_and_healthy(host):
     assert host.service("devpi-server").is_running
     journal = host.check_output("journalctl -u devpi-server --no-pager -o cat")
     assert "Incompatible state" not in journal
+
+
+def test_root_password_restored_after_it_was_blanked(api):
+    """side_effect.yml blanked root's password before upgrading; the role must have set it again."""
+    assert api.call("POST", "/+login", {"user": "root", "password": ""})[0] == 401
+    assert api.call("POST", "/+login", {"user": "root", "password": ROOT_PASSWORD})[0] == 200

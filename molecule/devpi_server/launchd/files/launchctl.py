@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Recording stand-in for macOS launchctl, for running the role's launchd path in a Linux container.
 
 launchd cannot run on Linux. This keeps the contract the role relies on: `bootstrap DOMAIN PLIST` loads a job
@@ -67,8 +66,13 @@ def supervise(job):
         out = open(job["StandardOutPath"], "ab") if job.get("StandardOutPath") else subprocess.DEVNULL  # noqa: SIM115
         err = open(job["StandardErrorPath"], "ab") if job.get("StandardErrorPath") else subprocess.DEVNULL  # noqa: SIM115
         proc = subprocess.Popen(  # noqa: S603 - runs the job's own ProgramArguments, as launchd does
-            job["ProgramArguments"], env=env, cwd=job.get("WorkingDirectory") or "/", stdout=out, stderr=err,
-            stdin=subprocess.DEVNULL, preexec_fn=drop,  # noqa: PLW1509 - launchd drops privileges the same way
+            job["ProgramArguments"],
+            env=env,
+            cwd=job.get("WorkingDirectory") or "/",
+            stdout=out,
+            stderr=err,
+            stdin=subprocess.DEVNULL,
+            preexec_fn=drop,  # noqa: PLW1509 - launchd drops privileges the same way
         )
         with open(child_file, "w", encoding="utf-8") as handle:
             handle.write(str(proc.pid))
@@ -134,7 +138,7 @@ def kickstart(args):
     target = args[-1]
     state = load_state(target)
     if not state:
-        print(f"Could not find service \"{target}\" in domain", file=sys.stderr)
+        print(f'Could not find service "{target}" in domain', file=sys.stderr)
         return 113
     pid = child_pid(state)
     if "-k" in args and pid and alive(pid):
@@ -145,7 +149,7 @@ def kickstart(args):
 def show(target):
     state = load_state(target)
     if not state or not alive(state["supervisor"]):
-        print(f"Could not find service \"{target}\" in domain for port", file=sys.stderr)
+        print(f'Could not find service "{target}" in domain for port', file=sys.stderr)
         return 113
     pid = child_pid(state)
     running = pid is not None and alive(pid)
@@ -156,21 +160,24 @@ def show(target):
     return 0
 
 
+# command -> (number of arguments, or None for "one or more", handler taking those arguments)
+COMMANDS = {
+    "bootstrap": (2, bootstrap),
+    "bootout": (1, bootout),
+    "kickstart": (None, lambda *args: kickstart(list(args))),
+    "print": (1, show),
+}
+EX_USAGE = 64
+
+
 def main(argv):
     record(argv)
-    if not argv:
-        return 64
-    command, args = argv[0], argv[1:]
-    if command == "bootstrap" and len(args) == 2:
-        return bootstrap(*args)
-    if command == "bootout" and len(args) == 1:
-        return bootout(args[0])
-    if command == "kickstart" and args:
-        return kickstart(args)
-    if command == "print" and len(args) == 1:
-        return show(args[0])
-    print(f"stand-in launchctl: unsupported call {argv}", file=sys.stderr)
-    return 64
+    command, args = (argv[0], argv[1:]) if argv else ("", [])
+    arity, handler = COMMANDS.get(command, (0, None))
+    if handler is None or (arity is None and not args) or (arity is not None and len(args) != arity):
+        print(f"stand-in launchctl: unsupported call {argv}", file=sys.stderr)
+        return EX_USAGE
+    return handler(*args)
 
 
 if __name__ == "__main__":
