@@ -13,7 +13,6 @@ BIN := $(VENV)/bin
 COLLECTION_TREE := $(CACHE)/collections/ansible_collections/hostnative/devpi
 export CONTAINERS_CONF := $(CURDIR)/tests/harness/containers.conf
 export PATH := $(BIN):$(PATH)
-export ANSIBLE_COLLECTIONS_PATH := $(CACHE)/collections:$(HOME)/.ansible/collections
 export UV_PYTHON_DOWNLOADS := never
 
 # Molecule scenarios, in the order they run (each one is `molecule test -s <path>`).
@@ -41,7 +40,9 @@ uv:
 venv: uv
 	@uv sync --locked --quiet
 
-# Ansible finds this checkout as hostnative.devpi through a symlinked collections tree.
+# `make demo` and `make benchmark` find this checkout as hostnative.devpi through a symlinked collections tree.
+# Only they use it: Molecule and ansible-lint install their own copy into the first collections path, which must
+# never be this link.
 collection-link:
 	@mkdir -p $(dir $(COLLECTION_TREE)) && ln -sfn $(CURDIR) $(COLLECTION_TREE)
 
@@ -52,12 +53,12 @@ images: apt
 .PHONY: check lint sanity unit docs-check
 check: lint sanity unit docs-check
 
-lint: venv collection-link
+lint: venv
 	ruff check .
 	ruff format --check .
 	ansible-lint --profile production
 
-unit: venv collection-link
+unit: venv
 	pytest -q tests/unit
 
 docs-check: venv
@@ -68,7 +69,7 @@ sanity: venv apt
 
 ## ---- Molecule --------------------------------------------------------------------------------------
 .PHONY: molecule test
-molecule: venv images collection-link
+molecule: venv images
 	@for s in $(SCENARIOS); do echo "=== molecule test -s $$s"; molecule test -s "$$s"; done
 
 test: check molecule
@@ -76,7 +77,7 @@ test: check molecule
 ## ---- main job ----------------------------------------------------------------------------------------
 .PHONY: demo demo-down
 demo: venv images collection-link
-	tests/harness/demo.sh up
+	ANSIBLE_COLLECTIONS_PATH=$(CACHE)/collections tests/harness/demo.sh up
 
 demo-down: apt
 	tests/harness/demo.sh down
