@@ -31,7 +31,7 @@ PINS = ["devpi-server==6.20.3", "devpi-web==5.1.1"]
 
 
 def sh(*argv, check=True, capture=True, stdin=None):
-    return subprocess.run(argv, check=check, capture_output=capture, text=True, input=stdin)  # noqa: S603
+    return subprocess.run(argv, check=check, capture_output=capture, text=True, input=stdin)  # noqa: S603 - argv built here
 
 
 def in_container(script, check=True):

@@ -63,7 +63,7 @@ def run_role(collections_root, tmp_path_factory):
             "ANSIBLE_FORCE_COLOR": "0",
             "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.default",
         }
-        done = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)  # noqa: S603
+        done = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)  # noqa: S603 - the venv's ansible-playbook
         return done.returncode, done.stdout + done.stderr
 
     return run

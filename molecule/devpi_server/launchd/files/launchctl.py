@@ -63,8 +63,8 @@ def supervise(job):
                 os.setuid(user.pw_uid)
 
         env = {"PATH": "/usr/bin:/bin:/usr/sbin:/sbin", **job.get("EnvironmentVariables", {})}
-        out = open(job["StandardOutPath"], "ab") if job.get("StandardOutPath") else subprocess.DEVNULL  # noqa: SIM115
-        err = open(job["StandardErrorPath"], "ab") if job.get("StandardErrorPath") else subprocess.DEVNULL  # noqa: SIM115
+        out = open(job["StandardOutPath"], "ab") if job.get("StandardOutPath") else subprocess.DEVNULL  # noqa: SIM115 - the child owns it
+        err = open(job["StandardErrorPath"], "ab") if job.get("StandardErrorPath") else subprocess.DEVNULL  # noqa: SIM115 - the child owns it
         proc = subprocess.Popen(  # noqa: S603 - runs the job's own ProgramArguments, as launchd does
             job["ProgramArguments"],
             env=env,

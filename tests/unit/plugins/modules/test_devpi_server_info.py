@@ -50,7 +50,7 @@ def devpi(tmp_path_factory):
     """A fresh devpi-server initialised WITHOUT a root password and WITHOUT root/pypi (as the role's init does)."""
     serverdir = tmp_path_factory.mktemp("devpi") / "server"
     env = {**os.environ, "DEVPISERVER_SERVERDIR": str(serverdir)}
-    subprocess.run([BIN / "devpi-init", "--no-root-pypi"], env=env, check=True, capture_output=True)  # noqa: S603
+    subprocess.run([BIN / "devpi-init", "--no-root-pypi"], env=env, check=True, capture_output=True)  # noqa: S603 - venv's own
     port = free_port()
     log = open(serverdir.parent / "server.log", "wb")  # noqa: SIM115 - closed after the server stops
     proc = subprocess.Popen(  # noqa: S603 - the venv's own devpi-server

@@ -1,0 +1,38 @@
+"""Rules of this repository that no linter enforces by itself."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+NOQA = re.compile(r"#\s*noqa\b(?P<rest>.*)$")
+
+
+def tracked(*patterns):
+    out = subprocess.run(  # noqa: S603 - fixed git argv
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", *patterns],  # noqa: S607 - git from PATH
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return [REPO / line for line in out.splitlines() if line]
+
+
+def test_every_noqa_names_its_rule_and_a_reason():
+    bare = []
+    for path in tracked("*.py"):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            match = NOQA.search(line)
+            if match and not re.match(r"^:\s*[A-Z]+[0-9]+(,\s*[A-Z]+[0-9]+)*\s+-\s+\S", match.group("rest")):
+                bare.append(f"{path.relative_to(REPO)}:{number}")
+    assert bare == []
+
+
+def test_no_sanity_ignore_files_and_no_lint_skips():
+    assert [p for p in tracked("tests/sanity/*") if p.name.startswith("ignore-")] == []
+    for config in tracked(".ansible-lint", ".ansible-lint.yml", ".config/ansible-lint.yml"):
+        text = config.read_text(encoding="utf-8")
+        assert not re.search(r"^(skip_list|warn_list):\s*\n\s*-", text, re.MULTILINE), config
