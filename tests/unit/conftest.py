@@ -6,14 +6,20 @@ collections tree, so the tests import and run exactly the files Ansible ships.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import socket
 import subprocess
 import sys
 import tempfile
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
+from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -27,9 +33,10 @@ def _collections_root(base: Path) -> Path:
     return base
 
 
-# Importable from the start, so test modules can import the collection's code at their top.
+# Importable from the start, through Ansible's own collection finder (as ansible-playbook loads it), so test
+# modules can import the collection's code at their top and plugin loaders find it too.
 _ROOT = _collections_root(Path(tempfile.mkdtemp(prefix="hostnative-devpi-collections-")))
-sys.path.insert(0, str(_ROOT))
+_AnsibleCollectionFinder(paths=[str(_ROOT)])._install()
 
 
 @pytest.fixture(scope="session")
@@ -64,3 +71,77 @@ def run_module(collections_root, tmp_path):
         return result
 
     return run
+
+
+# ---- a real devpi-server ---------------------------------------------------------------------------------------------
+
+BIN = Path(sys.executable).parent
+ROOT_PASSWORD = "unit-Root-Pass-3141"
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def api(url, method="GET", body=None, auth=None):
+    """(status, parsed JSON) of one devpi API call."""
+    headers = {"Accept": "application/json"}
+    if body is not None:
+        headers["Content-Type"] = "application/json"
+    if auth:
+        headers["Authorization"] = "Basic " + base64.b64encode(":".join(auth).encode()).decode()
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, headers=headers, method=method)  # noqa: S310 - loopback URL
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback URL built here
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as exc:
+        return exc.code, None
+
+
+def start_devpi(serverdir, root_password=None):
+    """devpi-init (without root/pypi, like the role) and devpi-server on an ephemeral loopback port.
+
+    Returns (url, process). Cheap argon2 settings keep the start fast.
+    """
+    env = {**os.environ, "DEVPISERVER_SERVERDIR": str(serverdir)}
+    init = [BIN / "devpi-init", "--no-root-pypi"]
+    if root_password:
+        init += ["--root-passwd", root_password]  # a throwaway test password; the role never does this
+    subprocess.run(init, env=env, check=True, capture_output=True)  # noqa: S603 - the venv's own devpi-init
+    port = free_port()
+    log = open(serverdir.parent / f"{serverdir.name}.log", "wb")  # noqa: SIM115 - the process owns it
+    argon = ["--argon2-memory-cost", "8192", "--argon2-time-cost", "1", "--argon2-parallelism", "1"]
+    proc = subprocess.Popen(  # noqa: S603 - the venv's own devpi-server
+        [BIN / "devpi-server", "--host", "127.0.0.1", "--port", str(port), *argon],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if api(url + "/+api")[0] == 200:
+                return url, proc
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("devpi-server did not start: " + (serverdir.parent / f"{serverdir.name}.log").read_text())
+
+
+def stop_devpi(proc):
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def devpi_url(tmp_path_factory):
+    """A devpi-server with root's password set and root/pypi as a mirror that never fetches PyPI's project list."""
+    url, proc = start_devpi(tmp_path_factory.mktemp("devpi") / "server", ROOT_PASSWORD)
+    body = {"type": "mirror", "mirror_url": "https://pypi.org/simple/", "mirror_no_project_list": True}
+    assert api(url + "/root/pypi", "PUT", body, auth=("root", ROOT_PASSWORD))[0] in (200, 201)
+    yield url
+    stop_devpi(proc)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-SECRET = "Marker-Secret-Value-9271"  # noqa: S105 - a marker to search the output for, not a credential
+SECRET = "Marker-Secret-Value-9271"
 PREFLIGHT_TASKS = re.compile(r"^(Validating arguments against arg spec|Check .*|Read the host's state)")
 TASK_RE = re.compile(r"^TASK \[(?:hostnative\.devpi\.devpi_server : )?(.+?)\] \*+$", re.MULTILINE)
 

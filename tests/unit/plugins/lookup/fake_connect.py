@@ -15,10 +15,10 @@ import threading
 import time
 from urllib.parse import parse_qs, urlsplit
 
-TOKEN = "fake-connect-token-5b1d"  # noqa: S105 - the fake server's own test token
-ROOT_PASSWORD = "r00t-Pa55-from-connect"  # noqa: S105 - a test value searched for in error messages
+TOKEN = "fake-connect-token-5b1d"
+ROOT_PASSWORD = "r00t-Pa55-from-connect"
 API_KEY = "admin-api-key-7781"
-UPLOAD_PASSWORD = "upl0ad-secret-R&D"  # noqa: S105 - test value
+UPLOAD_PASSWORD = "upl0ad-secret-R&D"
 VAULT = {
     "id": "ytrfte14kw1uex5txaore1emkz",
     "name": "devpi",

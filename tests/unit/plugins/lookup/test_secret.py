@@ -16,7 +16,6 @@ import stat
 import pytest
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.loader import lookup_loader
-from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
 from fake_connect import API_KEY, ROOT_PASSWORD, TOKEN, UPLOAD_PASSWORD, FakeConnect
 
 SECRETS = (
@@ -34,7 +33,6 @@ SECRETS = (
 
 @pytest.fixture(scope="module")
 def lookup(collections_root):
-    _AnsibleCollectionFinder(paths=[str(collections_root)])._install()
     plugin = lookup_loader.get("hostnative.devpi.secret")
     assert plugin is not None
 
@@ -97,7 +95,7 @@ def test_title_with_ampersand_and_plus(lookup, connect):
 
 
 def test_wrong_token_is_a_401(lookup, connect):
-    wrong = conn(connect, connect_token="nope-nope")  # noqa: S106 - a wrong token on purpose
+    wrong = conn(connect, connect_token="nope-nope")
     message = error_of(lambda: lookup("op://devpi/devpi/root password", **wrong))
     assert message.startswith("secret op://devpi/devpi/root password (connect backend):")
     assert "401" in message

@@ -6,86 +6,20 @@ a ``launchctl`` script on PATH that answers ``print`` the way macOS's does (laun
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import json
 import os
 import pwd
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
-from pathlib import Path
 
 import pytest
-
-BIN = Path(sys.executable).parent
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def api(url, method="GET", body=None, auth=None):
-    headers = {"Accept": "application/json"}
-    if body is not None:
-        headers["Content-Type"] = "application/json"
-    if auth:
-        headers["Authorization"] = "Basic " + base64.b64encode(":".join(auth).encode()).decode()
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, headers=headers, method=method)  # noqa: S310 - loopback URL
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback URL built here
-            return response.status
-    except urllib.error.HTTPError as exc:
-        return exc.code
+from conftest import api, free_port, start_devpi, stop_devpi
 
 
 @pytest.fixture(scope="module")
 def devpi(tmp_path_factory):
     """A fresh devpi-server initialised WITHOUT a root password and WITHOUT root/pypi (as the role's init does)."""
-    serverdir = tmp_path_factory.mktemp("devpi") / "server"
-    env = {**os.environ, "DEVPISERVER_SERVERDIR": str(serverdir)}
-    subprocess.run([BIN / "devpi-init", "--no-root-pypi"], env=env, check=True, capture_output=True)  # noqa: S603 - venv's own
-    port = free_port()
-    log = open(serverdir.parent / "server.log", "wb")  # noqa: SIM115 - closed after the server stops
-    proc = subprocess.Popen(  # noqa: S603 - the venv's own devpi-server
-        [
-            BIN / "devpi-server",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--argon2-memory-cost",
-            "8192",
-            "--argon2-time-cost",
-            "1",
-            "--argon2-parallelism",
-            "1",
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if api(url + "/+api") == 200:
-                break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail("devpi-server did not start: " + (serverdir.parent / "server.log").read_text())
+    url, proc = start_devpi(tmp_path_factory.mktemp("devpi-info") / "server")
     yield url
-    proc.terminate()
-    proc.wait(timeout=30)
-    log.close()
+    stop_devpi(proc)
 
 
 @pytest.fixture
@@ -187,9 +121,9 @@ def test_reports_empty_root_password_and_root_pypi_of_a_real_server(run_module, 
     fresh = run_module("devpi_server_info", probe, env=launchctl)["server"]
     assert fresh == {"reachable": True, "root_pypi": None, "root_password_empty": True}
 
-    assert api(devpi + "/root", "PATCH", {"password": "s3cret-root"}, auth=("root", "")) == 200
+    assert api(devpi + "/root", "PATCH", {"password": "s3cret-root"}, auth=("root", ""))[0] == 200
     body = {"type": "mirror", "mirror_url": "https://pypi.org/simple/", "mirror_no_project_list": True}
-    assert api(devpi + "/root/pypi", "PUT", body, auth=("root", "s3cret-root")) in (200, 201)
+    assert api(devpi + "/root/pypi", "PUT", body, auth=("root", "s3cret-root"))[0] in (200, 201)
 
     after = run_module("devpi_server_info", probe, env=launchctl)["server"]
     assert after["reachable"] is True

@@ -1,0 +1,94 @@
+# Copyright: contributors to hostnative.devpi
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one client the devpi modules use to talk to devpi-server's JSON API (HTTP Basic auth, JSON in and out)."""
+
+from __future__ import annotations
+
+import json
+
+from ansible.module_utils.urls import open_url
+
+HTTP_OK = 200
+HTTP_CREATED = 201
+HTTP_NOT_FOUND = 404
+# devpi answers writes with 200 or 201 (DELETE of an index says 201).
+WRITE_OK = (HTTP_OK, HTTP_CREATED)
+
+CONNECTION_ARGS = {
+    "url": {"type": "str", "required": True},
+    "login_user": {"type": "str", "default": "root"},
+    "login_password": {"type": "str", "required": True, "no_log": True},
+    "timeout": {"type": "int", "default": 30},
+    "validate_certs": {"type": "bool", "default": True},
+    "ca_path": {"type": "path"},
+}
+
+
+class DevpiError(Exception):
+    pass
+
+
+class DevpiClient:
+    def __init__(self, module):
+        params = module.params
+        self.base = params["url"].rstrip("/")
+        self.user = params["login_user"]
+        self.password = params["login_password"]
+        self.timeout = params["timeout"]
+        self.validate_certs = params["validate_certs"]
+        self.ca_path = params["ca_path"]
+
+    def request(self, method, path, body=None, auth=True, expect=(HTTP_OK,)):
+        """(status, result) for a call; raises DevpiError for statuses outside `expect` with devpi's message."""
+        headers = {"Accept": "application/json"}
+        data = None
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+            data = json.dumps(body)
+        kwargs = {"url_username": self.user, "url_password": self.password, "force_basic_auth": True} if auth else {}
+        try:
+            response = open_url(
+                self.base + path,
+                method=method,
+                data=data,
+                headers=headers,
+                timeout=self.timeout,
+                validate_certs=self.validate_certs,
+                ca_path=self.ca_path,
+                follow_redirects="none",
+                **kwargs,
+            )
+            status, raw = response.getcode(), response.read()
+        except Exception as exc:  # HTTPError carries a status; anything else means devpi did not answer
+            status = getattr(exc, "code", None)
+            if status is None:
+                raise DevpiError(f"{method} {self.base}{path}: devpi did not answer: {exc}") from exc
+            raw = exc.read() if hasattr(exc, "read") else b""
+        try:
+            payload = json.loads(raw or b"null")
+        except ValueError:
+            payload = None
+        if status not in expect:
+            message = payload.get("message") if isinstance(payload, dict) else None
+            raise DevpiError(f"{method} {path} answered HTTP {status}: {message or 'no message'}")
+        return status, payload.get("result") if isinstance(payload, dict) else payload
+
+    def get(self, path):
+        """The resource's `result`, or None when it does not exist."""
+        status, result = self.request("GET", path, expect=(HTTP_OK, HTTP_NOT_FOUND))
+        return result if status == HTTP_OK else None
+
+    def can_login(self, user, password):
+        status, _result = self.request(
+            "POST", "/+login", {"user": user, "password": password}, auth=False, expect=(HTTP_OK, 401)
+        )
+        return status == HTTP_OK
+
+    def all_indexes(self):
+        """{'user/index': config} for every index on the server."""
+        users = self.get("/") or {}
+        return {
+            f"{user}/{name}": config
+            for user, info in users.items()
+            for name, config in (info.get("indexes") or {}).items()
+        }
