@@ -1,0 +1,134 @@
+# Copyright: contributors to hostnative.devpi
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Validate a declarative devpi tree (users + indexes) and order the indexes so that bases come first.
+
+Every error names the offending item and what is wrong; none repeats a password.
+"""
+
+from __future__ import annotations
+
+import re
+
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+USER_KEYS = {"name", "password", "email", "title", "state", "update_password"}
+INDEX_KEYS = {
+    "name",
+    "type",
+    "bases",
+    "volatile",
+    "acl_upload",
+    "acl_toxresult_upload",
+    "mirror_whitelist",
+    "mirror_whitelist_inheritance",
+    "mirror_url",
+    "mirror_no_project_list",
+    "mirror_cache_expiry",
+    "title",
+    "description",
+    "extra",
+    "state",
+}
+MIRROR_ONLY = ("mirror_url", "mirror_no_project_list", "mirror_cache_expiry")
+LIST_KEYS = ("bases", "acl_upload", "acl_toxresult_upload", "mirror_whitelist")
+BOOL_KEYS = ("volatile", "mirror_no_project_list")
+
+
+class PlanError(ValueError):
+    pass
+
+
+def _check_users(users):
+    if not isinstance(users, list):
+        raise PlanError(f"devpi_seed_users must be a list, got {type(users).__name__}")
+    seen = set()
+    for position, user in enumerate(users):
+        if not isinstance(user, dict):
+            raise PlanError(f"devpi_seed_users[{position}] must be a mapping, got {type(user).__name__}")
+        name = user.get("name")
+        where = f"devpi_seed_users[{position}] ({name!r})"
+        if not isinstance(name, str) or not NAME.match(name):
+            raise PlanError(f"{where}: name must be letters, digits, '.', '_' or '-', starting with a letter or digit")
+        if name in seen:
+            raise PlanError(f"{where}: user {name!r} is listed twice")
+        seen.add(name)
+        unknown = sorted(set(user) - USER_KEYS)
+        if unknown:
+            raise PlanError(f"{where}: unknown keys {unknown} (known: {sorted(USER_KEYS)})")
+        if user.get("state", "present") not in ("present", "absent"):
+            raise PlanError(f"{where}: state must be present or absent")
+        password = user.get("password")
+        if user.get("state", "present") == "present" and (not isinstance(password, str) or not password):
+            raise PlanError(f"{where}: password must be a non-empty string (the value is not shown)")
+    return seen
+
+
+def _check_index(position, index, users, known):
+    if not isinstance(index, dict):
+        raise PlanError(f"devpi_seed_indexes[{position}] must be a mapping, got {type(index).__name__}")
+    name = index.get("name")
+    where = f"devpi_seed_indexes[{position}] ({name!r})"
+    parts = name.split("/") if isinstance(name, str) else []
+    if len(parts) != len(("user", "index")) or not all(NAME.match(part) for part in parts):
+        raise PlanError(f"{where}: name must be user/index, each part letters, digits, '.', '_' or '-'")
+    if parts[0] not in users and parts[0] != "root":
+        raise PlanError(f"{where}: owner {parts[0]!r} is not in devpi_seed_users (nor root)")
+    unknown = sorted(set(index) - INDEX_KEYS)
+    if unknown:
+        raise PlanError(f"{where}: unknown keys {unknown} (known: {sorted(INDEX_KEYS)})")
+    _check_index_values(where, index)
+    for base in index.get("bases", []):
+        if base == name:
+            raise PlanError(f"{where}: is its own base")
+        if base not in known:
+            raise PlanError(f"{where}: base {base!r} is neither in devpi_seed_indexes nor an existing index")
+    return name
+
+
+def _check_index_values(where, index):
+    kind = index.get("type", "stage")
+    if kind not in ("stage", "mirror"):
+        raise PlanError(f"{where}: type must be stage or mirror, got {kind!r}")
+    misplaced = [key for key in MIRROR_ONLY if key in index]
+    if kind == "stage" and misplaced:
+        raise PlanError(f"{where}: {', '.join(misplaced)} apply to mirror indexes only; this is a stage")
+    if kind == "mirror" and not index.get("mirror_url"):
+        raise PlanError(f"{where}: a mirror needs mirror_url")
+    for key in LIST_KEYS:
+        value = index.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise PlanError(f"{where}: {key} must be a list of strings")
+    for key in BOOL_KEYS:
+        if key in index and not isinstance(index[key], bool):
+            raise PlanError(f"{where}: {key} must be true or false, got {index[key]!r}")
+
+
+def plan(users, indexes, existing=("root/pypi",)):
+    """The indexes of the tree in an order where every index comes after its bases."""
+    user_names = _check_users(users)
+    if not isinstance(indexes, list):
+        raise PlanError(f"devpi_seed_indexes must be a list, got {type(indexes).__name__}")
+    names = [index.get("name") if isinstance(index, dict) else None for index in indexes]
+    known = set(existing) | {name for name in names if isinstance(name, str)}
+    by_name = {}
+    for position, index in enumerate(indexes):
+        name = _check_index(position, index, user_names, known)
+        if name in by_name:
+            raise PlanError(f"devpi_seed_indexes[{position}] ({name!r}): index {name!r} is listed twice")
+        by_name[name] = index
+    ordered, state = [], {}
+
+    def visit(name, path):
+        if state.get(name) == "done" or name not in by_name:
+            return
+        if state.get(name) == "visiting":
+            cycle = [*path[path.index(name) :], name]
+            raise PlanError(f"devpi_seed_indexes: bases form a cycle: {' -> '.join(cycle)}")
+        state[name] = "visiting"
+        for base in by_name[name].get("bases", []):
+            visit(base, [*path, name])
+        state[name] = "done"
+        ordered.append(by_name[name])
+
+    for name in by_name:
+        visit(name, [])
+    return ordered

@@ -1,0 +1,110 @@
+"""The seed_plan filter: valid trees come back bases-first; each bad specification fails naming its item."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from ansible.errors import AnsibleFilterError
+from ansible_collections.hostnative.devpi.plugins.filter.seed_plan import seed_plan
+
+TREES = yaml.safe_load((Path(__file__).parent / "fixtures" / "seed_trees.yml").read_text())
+USERS = [{"name": "packages", "password": "packages-Pass-1"}]
+STABLE = {"name": "packages/stable", "bases": ["root/pypi"], "volatile": False}
+
+
+@pytest.mark.parametrize("tree", sorted(TREES))
+def test_reference_trees_plan_bases_first(tree):
+    spec = TREES[tree]
+    assert [index["name"] for index in seed_plan(spec["indexes"], spec["users"])] == spec["order"]
+
+
+def test_a_tree_on_an_existing_index_other_than_root_pypi():
+    indexes = [{"name": "packages/dev", "bases": ["team/base"]}]
+    assert seed_plan(indexes, USERS, ["root/pypi", "team/base"]) == indexes
+
+
+BAD = [
+    (
+        [{"name": "packages/dev", "bases": ["packages/nope"]}],
+        USERS,
+        "devpi_seed_indexes[0] ('packages/dev'): base 'packages/nope' is neither in devpi_seed_indexes nor an existing",
+    ),
+    (
+        [{"name": "packages/a", "bases": ["packages/b"]}, {"name": "packages/b", "bases": ["packages/a"]}],
+        USERS,
+        "devpi_seed_indexes: bases form a cycle: packages/a -> packages/b -> packages/a",
+    ),
+    ([{"name": "packages/a", "bases": ["packages/a"]}], USERS, "devpi_seed_indexes[0] ('packages/a'): is its own base"),
+    (
+        [STABLE, dict(STABLE)],
+        USERS,
+        "devpi_seed_indexes[1] ('packages/stable'): index 'packages/stable' is listed twice",
+    ),
+    (
+        [],
+        [*USERS, {"name": "packages", "password": "x-Pass"}],
+        "devpi_seed_users[1] ('packages'): user 'packages' is listed twice",
+    ),
+    ([{"name": "packages/st able"}], USERS, "devpi_seed_indexes[0] ('packages/st able'): name must be user/index"),
+    ([{"name": "stable"}], USERS, "devpi_seed_indexes[0] ('stable'): name must be user/index"),
+    ([], [{"name": "-bad", "password": "x-Pass"}], "devpi_seed_users[0] ('-bad'): name must be letters"),
+    ([{"name": "ghost/dev"}], USERS, "devpi_seed_indexes[0] ('ghost/dev'): owner 'ghost' is not in devpi_seed_users"),
+    (
+        [{"name": "packages/dev", "volatile": "yes"}],
+        USERS,
+        "devpi_seed_indexes[0] ('packages/dev'): volatile must be true or false, got 'yes'",
+    ),
+    (
+        [{"name": "packages/dev", "bases": "root/pypi"}],
+        USERS,
+        "devpi_seed_indexes[0] ('packages/dev'): bases must be a list of strings",
+    ),
+    (
+        [{"name": "packages/m", "type": "mirror"}],
+        USERS,
+        "devpi_seed_indexes[0] ('packages/m'): a mirror needs mirror_url",
+    ),
+    (
+        [{"name": "packages/dev", "mirror_url": "https://pypi.org/simple/"}],
+        USERS,
+        "devpi_seed_indexes[0] ('packages/dev'): mirror_url apply to mirror indexes only; this is a stage",
+    ),
+    (
+        [{"name": "packages/dev", "type": "proxy"}],
+        USERS,
+        "devpi_seed_indexes[0] ('packages/dev'): type must be stage or mirror, got 'proxy'",
+    ),
+    (
+        [{"name": "packages/dev", "volatil": True}],
+        USERS,
+        "devpi_seed_indexes[0] ('packages/dev'): unknown keys ['volatil']",
+    ),
+    (
+        [],
+        [{"name": "packages", "password": ""}],
+        "devpi_seed_users[0] ('packages'): password must be a non-empty string",
+    ),
+    ([], [{"name": "packages"}], "devpi_seed_users[0] ('packages'): password must be a non-empty string"),
+    (
+        [],
+        [{"name": "packages", "password": "x-Pass", "mail": "x"}],
+        "devpi_seed_users[0] ('packages'): unknown keys ['mail']",
+    ),
+    ("packages/dev", USERS, "devpi_seed_indexes must be a list, got str"),
+    ([], {"packages": {}}, "devpi_seed_users must be a list, got dict"),
+    (["packages/dev"], USERS, "devpi_seed_indexes[0] must be a mapping, got str"),
+]
+
+
+@pytest.mark.parametrize(("indexes", "users", "expected"), BAD, ids=[f"bad-{i}" for i in range(len(BAD))])
+def test_bad_specifications_name_the_item(indexes, users, expected):
+    with pytest.raises(AnsibleFilterError) as info:
+        seed_plan(indexes, users)
+    message = str(info.value)
+    assert message.startswith(expected), message
+    for user in users if isinstance(users, list) else []:
+        password = user.get("password") if isinstance(user, dict) else None
+        if password:
+            assert password not in message
