@@ -14,30 +14,9 @@ description:
   - Deleting a non-volatile index, or one that other indexes use as a base, is refused unless O(force).
 author:
   - hostnative.devpi contributors (@hostnative)
+extends_documentation_fragment:
+  - hostnative.devpi.devpi_connection
 options:
-  url:
-    description: Base URL of devpi-server, for example V(http://127.0.0.1:3141).
-    type: str
-    required: true
-  login_user:
-    description: User to authenticate as.
-    type: str
-    default: root
-  login_password:
-    description: Password of O(login_user).
-    type: str
-    required: true
-  timeout:
-    description: Seconds to wait for each request.
-    type: int
-    default: 30
-  validate_certs:
-    description: Verify the server's TLS certificate.
-    type: bool
-    default: true
-  ca_path:
-    description: PEM bundle to verify the server's certificate with.
-    type: path
   name:
     description: The index, C(user/index).
     type: str
@@ -132,37 +111,25 @@ import re
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.hostnative.devpi.plugins.module_utils._devpi_client import (
     CONNECTION_ARGS,
+    INDEX_KEYS,
+    MIRROR_ONLY_KEYS,
     WRITE_OK,
     DevpiClient,
     DevpiError,
 )
 
-KEYS = (
-    "bases",
-    "volatile",
-    "acl_upload",
-    "acl_toxresult_upload",
-    "mirror_whitelist",
-    "mirror_whitelist_inheritance",
-    "mirror_url",
-    "mirror_no_project_list",
-    "mirror_cache_expiry",
-    "title",
-    "description",
-)
-MIRROR_ONLY = ("mirror_url", "mirror_no_project_list", "mirror_cache_expiry")
 INDEX_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
 def wanted_config(module):
     params = module.params
-    wanted = {key: params[key] for key in KEYS if params[key] is not None}
+    wanted = {key: params[key] for key in INDEX_KEYS if params[key] is not None}
     wanted.update(params["extra"])
     for base in wanted.get("bases", []):
         if not INDEX_NAME.match(base):
             module.fail_json(msg=f"bases: {base!r} is not user/index")
     if params["type"] == "stage":
-        misplaced = [key for key in MIRROR_ONLY if key in wanted]
+        misplaced = [key for key in MIRROR_ONLY_KEYS if key in wanted]
         if misplaced:
             module.fail_json(msg=f"{', '.join(misplaced)} apply to mirror indexes only; {params['name']} is a stage")
     return wanted

@@ -15,30 +15,9 @@ description:
   - Deleting a user who owns non-volatile indexes is refused unless O(force), which deletes those indexes too.
 author:
   - hostnative.devpi contributors (@hostnative)
+extends_documentation_fragment:
+  - hostnative.devpi.devpi_connection
 options:
-  url:
-    description: Base URL of devpi-server, for example V(http://127.0.0.1:3141).
-    type: str
-    required: true
-  login_user:
-    description: User to authenticate as.
-    type: str
-    default: root
-  login_password:
-    description: Password of O(login_user).
-    type: str
-    required: true
-  timeout:
-    description: Seconds to wait for each request.
-    type: int
-    default: 30
-  validate_certs:
-    description: Verify the server's TLS certificate.
-    type: bool
-    default: true
-  ca_path:
-    description: PEM bundle to verify the server's certificate with.
-    type: path
   name:
     description: The user name.
     type: str

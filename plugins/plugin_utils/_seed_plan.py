@@ -9,26 +9,12 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.hostnative.devpi.plugins.module_utils._devpi_client import INDEX_KEYS as DEVPI_INDEX_KEYS
+from ansible_collections.hostnative.devpi.plugins.module_utils._devpi_client import MIRROR_ONLY_KEYS
+
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 USER_KEYS = {"name", "password", "email", "title", "state", "update_password"}
-INDEX_KEYS = {
-    "name",
-    "type",
-    "bases",
-    "volatile",
-    "acl_upload",
-    "acl_toxresult_upload",
-    "mirror_whitelist",
-    "mirror_whitelist_inheritance",
-    "mirror_url",
-    "mirror_no_project_list",
-    "mirror_cache_expiry",
-    "title",
-    "description",
-    "extra",
-    "state",
-}
-MIRROR_ONLY = ("mirror_url", "mirror_no_project_list", "mirror_cache_expiry")
+INDEX_KEYS = {"name", "type", "extra", "state", *DEVPI_INDEX_KEYS}
 LIST_KEYS = ("bases", "acl_upload", "acl_toxresult_upload", "mirror_whitelist")
 BOOL_KEYS = ("volatile", "mirror_no_project_list")
 
@@ -88,7 +74,7 @@ def _check_index_values(where, index):
     kind = index.get("type", "stage")
     if kind not in ("stage", "mirror"):
         raise PlanError(f"{where}: type must be stage or mirror, got {kind!r}")
-    misplaced = [key for key in MIRROR_ONLY if key in index]
+    misplaced = [key for key in MIRROR_ONLY_KEYS if key in index]
     if kind == "stage" and misplaced:
         raise PlanError(f"{where}: {', '.join(misplaced)} apply to mirror indexes only; this is a stage")
     if kind == "mirror" and not index.get("mirror_url"):
