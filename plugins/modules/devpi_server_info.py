@@ -16,6 +16,8 @@ description:
   - The role compares the result with what it wants and runs only the tasks whose target differs.
 author:
   - hostnative.devpi contributors (@hostnative)
+extends_documentation_fragment:
+  - hostnative.devpi.attributes
 options:
   paths:
     description:
@@ -65,10 +67,8 @@ options:
     default: 5
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
 notes:
   - Read-only; runs the same in check mode.

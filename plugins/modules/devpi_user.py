@@ -16,6 +16,7 @@ description:
 author:
   - hostnative.devpi contributors (@hostnative)
 extends_documentation_fragment:
+  - hostnative.devpi.attributes
   - hostnative.devpi.devpi_connection
 options:
   name:
@@ -47,10 +48,8 @@ options:
     default: false
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
 """
 

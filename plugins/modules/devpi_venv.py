@@ -17,6 +17,8 @@ description:
   - Never deletes a directory that is not a virtualenv; a broken venv (its interpreter gone) is recreated.
 author:
   - hostnative.devpi contributors (@hostnative)
+extends_documentation_fragment:
+  - hostnative.devpi.attributes
 options:
   path:
     description: Directory of the virtualenv.
@@ -44,10 +46,8 @@ options:
     type: path
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
 """
 

@@ -16,6 +16,8 @@ description:
   - Works with any index that serves the simple API (PEP 503 HTML or PEP 691 JSON), for example PyPI or a devpi mirror.
 author:
   - hostnative.devpi contributors (@hostnative)
+extends_documentation_fragment:
+  - hostnative.devpi.attributes
 options:
   version:
     description: The uv version to install, for example V(0.13.8).
@@ -38,10 +40,8 @@ options:
     default: 60
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
 """
 
