@@ -47,14 +47,27 @@ class DevpiError(Exception):
 
 
 class DevpiClient:
-    def __init__(self, module):
+    """Without a user, every request is anonymous."""
+
+    def __init__(self, url, auth=None, timeout=30, validate_certs=True, ca_path=None):
+        """auth: (user, password) for HTTP Basic, or None."""
+        self.base = url.rstrip("/")
+        self.user, self.password = auth or (None, None)
+        self.timeout = timeout
+        self.validate_certs = validate_certs
+        self.ca_path = ca_path
+
+    @classmethod
+    def from_module(cls, module):
+        """The client for a module taking CONNECTION_ARGS."""
         params = module.params
-        self.base = params["url"].rstrip("/")
-        self.user = params["login_user"]
-        self.password = params["login_password"]
-        self.timeout = params["timeout"]
-        self.validate_certs = params["validate_certs"]
-        self.ca_path = params["ca_path"]
+        return cls(
+            params["url"],
+            (params["login_user"], params["login_password"]),
+            params["timeout"],
+            params["validate_certs"],
+            params["ca_path"],
+        )
 
     def request(self, method, path, body=None, auth=True, expect=(HTTP_OK,)):
         """(status, result) for a call; raises DevpiError for statuses outside `expect` with devpi's message."""
@@ -63,7 +76,10 @@ class DevpiClient:
         if body is not None:
             headers["Content-Type"] = "application/json"
             data = json.dumps(body)
-        kwargs = {"url_username": self.user, "url_password": self.password, "force_basic_auth": True} if auth else {}
+        credentials = auth and self.user is not None
+        kwargs = (
+            {"url_username": self.user, "url_password": self.password, "force_basic_auth": True} if credentials else {}
+        )
         try:
             response = open_url(
                 self.base + path,

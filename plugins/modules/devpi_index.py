@@ -205,7 +205,7 @@ def main():
     name = module.params["name"]
     if not INDEX_NAME.match(name):
         module.fail_json(msg=f"name: {name!r} is not user/index")
-    client = DevpiClient(module)
+    client = DevpiClient.from_module(module)
     path = f"/{name}"
     try:
         current = client.get(path)

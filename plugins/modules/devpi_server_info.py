@@ -140,7 +140,6 @@ server:
 
 import grp
 import hashlib
-import json
 import os
 import pwd
 import re
@@ -149,11 +148,10 @@ import stat
 import subprocess
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.urls import open_url
+from ansible_collections.hostnative.devpi.plugins.module_utils._devpi_client import DevpiClient, DevpiError
 from ansible_collections.hostnative.devpi.plugins.module_utils._venv import installed_distributions, uv_version
 
 _CONFIG_LINE_RE = re.compile(r"^\s+([a-z][a-z0-9-]*):\s*(.*?)\s*$")
-HTTP_OK = 200
 
 
 def describe_path(path):
@@ -265,39 +263,18 @@ def read_config(path):
     return keys
 
 
-def _request(url, timeout, method="GET", body=None):
-    """(status, parsed JSON or None); status 0 when nothing answered."""
-    data = json.dumps(body).encode() if body is not None else None
-    headers = {"Accept": "application/json"}
-    if data is not None:
-        headers["Content-Type"] = "application/json"
-    try:
-        response = open_url(url, method=method, data=data, headers=headers, timeout=timeout, follow_redirects="none")
-        status = response.getcode()
-        payload = response.read()
-    except Exception as exc:
-        status = getattr(exc, "code", 0) or 0
-        payload = exc.read() if hasattr(exc, "read") else b""
-    try:
-        return status, json.loads(payload or b"null")
-    except ValueError:
-        return status, None
-
-
 def describe_server(url, timeout, active):
     result = {"reachable": False, "root_pypi": None, "root_password_empty": False}
     if not url or not active:
         return result
-    base = url.rstrip("/")
-    status = _request(base + "/+api", timeout)[0]
-    if status != HTTP_OK:
-        return result
-    result["reachable"] = True
-    status, payload = _request(base + "/root/pypi", timeout)
-    if status == HTTP_OK and isinstance(payload, dict):
-        result["root_pypi"] = payload.get("result", {})
-    status = _request(base + "/+login", timeout, method="POST", body={"user": "root", "password": ""})[0]
-    result["root_password_empty"] = status == HTTP_OK
+    client = DevpiClient(url, timeout=timeout)  # anonymous: the probe only reads
+    try:
+        client.request("GET", "/+api")
+        result["reachable"] = True
+        result["root_pypi"] = client.get("/root/pypi")
+        result["root_password_empty"] = client.can_login("root", "")
+    except DevpiError:
+        pass  # not answering (yet): reported as not reachable, with what was learnt before
     return result
 
 

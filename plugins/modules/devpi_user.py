@@ -154,7 +154,7 @@ def main():
         },
         supports_check_mode=True,
     )
-    client = DevpiClient(module)
+    client = DevpiClient.from_module(module)
     try:
         current = client.get(f"/{module.params['name']}")
         if module.params["state"] == "present":
