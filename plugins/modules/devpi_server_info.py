@@ -65,6 +65,10 @@ options:
     description: Seconds to wait for each request to O(server_url).
     type: int
     default: 5
+  root_password:
+    description:
+      - A password to try logging in as C(root) with (nothing is changed); the answer is V(server.root_password_valid).
+    type: str
 attributes:
   check_mode:
     support: full
@@ -133,9 +137,15 @@ server:
     - What the running server says. V(reachable) is false when the service is not active or does not answer.
     - V(root_pypi) is the configuration of the C(root/pypi) index, or null when it does not exist.
     - V(root_password_empty) is true when C(root) can log in with an empty password.
+    - V(root_password_valid) is true when C(root) can log in with O(root_password), null when that was not given
+      or the server was not reachable.
   returned: always
   type: dict
-  sample: {reachable: true, root_pypi: {type: mirror, mirror_no_project_list: true}, root_password_empty: false}
+  sample:
+    reachable: true
+    root_pypi: {type: mirror, mirror_no_project_list: true}
+    root_password_empty: false
+    root_password_valid: true
 """
 
 import grp
@@ -263,8 +273,8 @@ def read_config(path):
     return keys
 
 
-def describe_server(url, timeout, active):
-    result = {"reachable": False, "root_pypi": None, "root_password_empty": False}
+def describe_server(url, timeout, active, root_password=None):
+    result = {"reachable": False, "root_pypi": None, "root_password_empty": False, "root_password_valid": None}
     if not url or not active:
         return result
     client = DevpiClient(url, timeout=timeout)  # anonymous: the probe only reads
@@ -273,6 +283,8 @@ def describe_server(url, timeout, active):
         result["reachable"] = True
         result["root_pypi"] = client.get("/root/pypi")
         result["root_password_empty"] = client.can_login("root", "")
+        if root_password:
+            result["root_password_valid"] = client.can_login("root", root_password)
     except DevpiError:
         pass  # not answering (yet): reported as not reachable, with what was learnt before
     return result
@@ -291,6 +303,7 @@ def main():
             "config_file": {"type": "path"},
             "server_url": {"type": "str"},
             "server_timeout": {"type": "int", "default": 5},
+            "root_password": {"type": "str", "no_log": True},
         },
         supports_check_mode=True,
     )
@@ -305,7 +318,9 @@ def main():
         group=describe_group(params["group"]),
         service=service,
         config=read_config(params["config_file"]),
-        server=describe_server(params["server_url"], params["server_timeout"], service["active"]),
+        server=describe_server(
+            params["server_url"], params["server_timeout"], service["active"], params["root_password"]
+        ),
     )
 
 

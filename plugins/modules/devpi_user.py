@@ -147,7 +147,12 @@ def main():
             "name": {"type": "str", "required": True},
             "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
             "password": {"type": "str", "no_log": True},
-            "update_password": {"type": "str", "choices": ["always", "on_create"], "default": "always"},
+            "update_password": {
+                "type": "str",
+                "choices": ["always", "on_create"],
+                "default": "always",
+                "no_log": False,  # a mode, not a password
+            },
             "email": {"type": "str"},
             "title": {"type": "str"},
             "force": {"type": "bool", "default": False},

@@ -113,13 +113,18 @@ def test_server_is_only_asked_when_the_service_is_active(run_module, devpi, laun
         {"service_manager": "launchd", "service": "gui/501/org.example.stopped", "server_url": devpi},
         env=launchctl,
     )
-    assert result["server"] == {"reachable": False, "root_pypi": None, "root_password_empty": False}
+    assert result["server"] == {
+        "reachable": False,
+        "root_pypi": None,
+        "root_password_empty": False,
+        "root_password_valid": None,
+    }
 
 
 def test_reports_empty_root_password_and_root_pypi_of_a_real_server(run_module, devpi, launchctl):
     probe = {"service_manager": "launchd", "service": "gui/501/org.example.running", "server_url": devpi}
     fresh = run_module("devpi_server_info", probe, env=launchctl)["server"]
-    assert fresh == {"reachable": True, "root_pypi": None, "root_password_empty": True}
+    assert fresh == {"reachable": True, "root_pypi": None, "root_password_empty": True, "root_password_valid": None}
 
     assert api(devpi + "/root", "PATCH", {"password": "s3cret-root"}, auth=("root", ""))[0] == 200
     body = {"type": "mirror", "mirror_url": "https://pypi.org/simple/", "mirror_no_project_list": True}
@@ -130,6 +135,13 @@ def test_reports_empty_root_password_and_root_pypi_of_a_real_server(run_module, 
     assert after["root_password_empty"] is False
     assert after["root_pypi"]["type"] == "mirror"
     assert after["root_pypi"]["mirror_no_project_list"] is True
+    assert after["root_password_valid"] is None
+
+    right = run_module("devpi_server_info", {**probe, "root_password": "s3cret-root"}, env=launchctl)
+    wrong = run_module("devpi_server_info", {**probe, "root_password": "not-it"}, env=launchctl)
+    assert right["server"]["root_password_valid"] is True
+    assert wrong["server"]["root_password_valid"] is False
+    assert "s3cret-root" not in str(right)
 
 
 def test_unreachable_server(run_module, launchctl):
