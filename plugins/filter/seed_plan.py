@@ -1,11 +1,11 @@
 # Copyright: contributors to hostnative.devpi
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The seed_plan filter; documentation in seed_plan.yml beside this file."""
+"""The seed_plan and seed_prune filters; documentation in seed_plan.yml and seed_prune.yml beside this file."""
 
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.hostnative.devpi.plugins.plugin_utils._seed_plan import PlanError, plan
+from ansible_collections.hostnative.devpi.plugins.plugin_utils._seed_plan import PlanError, plan, prune
 
 
 def seed_plan(indexes, users, existing=("root/pypi",)):
@@ -15,6 +15,13 @@ def seed_plan(indexes, users, existing=("root/pypi",)):
         raise AnsibleFilterError(str(exc)) from None
 
 
+def seed_prune(server, users, indexes, keep=("root/pypi",)):
+    try:
+        return prune(server, users, indexes, keep)
+    except (AttributeError, TypeError) as exc:
+        raise AnsibleFilterError(f"seed_prune: unexpected server listing or tree: {exc}") from None
+
+
 class FilterModule:
     def filters(self):
-        return {"seed_plan": seed_plan}
+        return {"seed_plan": seed_plan, "seed_prune": seed_prune}

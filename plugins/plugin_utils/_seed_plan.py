@@ -34,6 +34,8 @@ def _check_users(users):
         where = f"devpi_seed_users[{position}] ({name!r})"
         if not isinstance(name, str) or not NAME.match(name):
             raise PlanError(f"{where}: name must be letters, digits, '.', '_' or '-', starting with a letter or digit")
+        if name == "root":
+            raise PlanError(f"{where}: root is not a seed user; its password is devpi_seed_root_password")
         if name in seen:
             raise PlanError(f"{where}: user {name!r} is listed twice")
         seen.add(name)
@@ -117,4 +119,60 @@ def plan(users, indexes, existing=("root/pypi",)):
 
     for name in by_name:
         visit(name, [])
+    return ordered
+
+
+def prune(server, users, indexes, keep=("root/pypi",)):
+    """What devpi_seed_prune may delete, and what it must only report.
+
+    server: devpi's listing of `/` ({user: {"indexes": {name: config}}}). Users and indexes the tree does not name
+    (root, and `keep`, never count) are deleted only when nothing of value goes with them: volatile indexes that no
+    remaining index uses as a base, and users whose indexes all go. Everything else is reported. Indexes to delete
+    come dependents first.
+    """
+    named_users = {user["name"] for user in users if user.get("state", "present") == "present"} | {"root"}
+    named_indexes = {index["name"] for index in indexes if index.get("state", "present") == "present"} | set(keep)
+    configs = {
+        f"{user}/{name}": config or {}
+        for user, info in (server or {}).items()
+        for name, config in ((info or {}).get("indexes") or {}).items()
+    }
+    delete = {name for name in configs if name not in named_indexes and configs[name].get("volatile", True)}
+    # An index stays while a staying index builds on it (repeat: keeping one can keep its own bases).
+    tree_bases = {
+        base for index in indexes if index.get("state", "present") == "present" for base in index.get("bases", [])
+    }
+    changed = True
+    while changed:
+        needed = tree_bases | {
+            base for name, config in configs.items() if name not in delete for base in config.get("bases", [])
+        }
+        changed = bool(delete & needed)
+        delete -= needed
+    kept = sorted(name for name in configs if name not in named_indexes and name not in delete)
+    gone_users = sorted(
+        user
+        for user in (server or {})
+        if user not in named_users and all(name in delete for name in configs if name.split("/", 1)[0] == user)
+    )
+    kept_users = sorted(user for user in (server or {}) if user not in named_users and user not in gone_users)
+    return {
+        "indexes": _dependents_first(
+            {name: configs[name] for name in delete if name.split("/", 1)[0] not in gone_users}
+        ),
+        "users": gone_users,
+        "kept_indexes": kept,
+        "kept_users": kept_users,
+    }
+
+
+def _dependents_first(configs):
+    """Names ordered so that an index comes before the indexes it builds on (deletable in that order)."""
+    ordered, left = [], dict(sorted(configs.items()))
+    while left:
+        bases = {base for config in left.values() for base in config.get("bases", [])}
+        ready = [name for name in left if name not in bases] or list(left)  # a cycle cannot exist in devpi
+        for name in ready:
+            ordered.append(name)
+            del left[name]
     return ordered

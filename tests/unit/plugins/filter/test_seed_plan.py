@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 from ansible.errors import AnsibleFilterError
-from ansible_collections.hostnative.devpi.plugins.filter.seed_plan import seed_plan
+from ansible_collections.hostnative.devpi.plugins.filter.seed_plan import seed_plan, seed_prune
 
 TREES = yaml.safe_load((Path(__file__).parent / "fixtures" / "seed_trees.yml").read_text())
 USERS = [{"name": "packages", "password": "packages-Pass-1"}]
@@ -92,6 +92,11 @@ BAD = [
         [{"name": "packages", "password": "x-Pass", "mail": "x"}],
         "devpi_seed_users[0] ('packages'): unknown keys ['mail']",
     ),
+    (
+        [],
+        [{"name": "root", "password": "r-Pass-1"}],
+        "devpi_seed_users[0] ('root'): root is not a seed user; its password is devpi_seed_root_password",
+    ),
     ("packages/dev", USERS, "devpi_seed_indexes must be a list, got str"),
     ([], {"packages": {}}, "devpi_seed_users must be a list, got dict"),
     (["packages/dev"], USERS, "devpi_seed_indexes[0] must be a mapping, got str"),
@@ -108,3 +113,61 @@ def test_bad_specifications_name_the_item(indexes, users, expected):
         password = user.get("password") if isinstance(user, dict) else None
         if password:
             assert password not in message
+
+
+SERVER = {
+    "root": {"indexes": {"pypi": {"type": "mirror", "volatile": False}}},
+    "packages": {
+        "indexes": {
+            "stable": {"bases": ["root/pypi"], "volatile": False},
+            "staging": {"bases": ["packages/stable"], "volatile": True},
+            "scratch": {"bases": ["packages/stable"], "volatile": True},
+            "archive": {"bases": ["root/pypi"], "volatile": False},
+        }
+    },
+    "olduser": {"indexes": {"tmp": {"bases": ["root/pypi"], "volatile": True}}},
+    "nobody": {"indexes": {}},
+    "keeper": {"indexes": {"release": {"volatile": False}, "wip": {"bases": ["keeper/release"], "volatile": True}}},
+    "shared": {"indexes": {"base": {"volatile": True}}},
+}
+TREE_USERS = [{"name": "packages", "password": "p-Pass-1"}]
+TREE_INDEXES = [
+    {"name": "packages/stable", "volatile": False},
+    {"name": "packages/staging", "bases": ["packages/stable", "shared/base"]},
+]
+
+
+def test_prune_deletes_only_volatile_leftovers_and_reports_the_rest():
+    result = seed_prune(SERVER, TREE_USERS, TREE_INDEXES)
+    assert result == {
+        # scratch: volatile, not named; keeper/wip: volatile, but its owner stays (keeper/release is not volatile)
+        "indexes": ["keeper/wip", "packages/scratch"],
+        # olduser's only index is volatile; nobody has none. shared/base is a base of a named index: it stays.
+        "users": ["nobody", "olduser"],
+        "kept_indexes": ["keeper/release", "packages/archive", "shared/base"],
+        "kept_users": ["keeper", "shared"],
+    }
+
+
+def test_prune_keeps_a_chain_of_bases_and_never_root():
+    server = {
+        "root": {"indexes": {"pypi": {"volatile": True}}},
+        "a": {"indexes": {"one": {"volatile": True}, "two": {"bases": ["a/one"], "volatile": True}}},
+    }
+    kept = seed_prune(server, [], [{"name": "root/x", "bases": ["a/two"]}])
+    assert kept == {"indexes": [], "users": [], "kept_indexes": ["a/one", "a/two"], "kept_users": ["a"]}
+    assert seed_prune(server, [], [])["users"] == ["a"]
+
+
+def test_prune_deletes_dependents_before_their_bases():
+    server = {
+        "t": {
+            "indexes": {
+                "a": {"volatile": True},
+                "b": {"bases": ["t/a"], "volatile": True},
+                "c": {"bases": ["t/b"], "volatile": True},
+                "d": {"volatile": False},
+            }
+        }
+    }
+    assert seed_prune(server, [], [])["indexes"] == ["t/c", "t/b", "t/a"]
