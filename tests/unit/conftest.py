@@ -22,6 +22,8 @@ import pytest
 from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
 
 REPO = Path(__file__).resolve().parents[2]
+# Test doubles shared with the Molecule scenarios (fake_connect) live in tests/harness.
+sys.path.insert(0, str(REPO / "tests" / "harness"))
 
 
 def _collections_root(base: Path) -> Path:
@@ -137,11 +139,45 @@ def stop_devpi(proc):
     proc.wait(timeout=30)
 
 
-@pytest.fixture(scope="session")
-def devpi_url(tmp_path_factory):
-    """A devpi-server with root's password set and root/pypi as a mirror that never fetches PyPI's project list."""
-    url, proc = start_devpi(tmp_path_factory.mktemp("devpi") / "server", ROOT_PASSWORD)
+def start_devpi_with_mirror(serverdir):
+    """start_devpi with root's password ROOT_PASSWORD and root/pypi as a mirror that never fetches the project list."""
+    url, proc = start_devpi(serverdir, ROOT_PASSWORD)
     body = {"type": "mirror", "mirror_url": "https://pypi.org/simple/", "mirror_no_project_list": True}
     assert api(url + "/root/pypi", "PUT", body, auth=("root", ROOT_PASSWORD))[0] in (200, 201)
+    return url, proc
+
+
+@pytest.fixture(scope="session")
+def devpi_url(tmp_path_factory):
+    """The devpi-server the module tests share (start_devpi_with_mirror)."""
+    url, proc = start_devpi_with_mirror(tmp_path_factory.mktemp("devpi") / "server")
     yield url
     stop_devpi(proc)
+
+
+def ansible_playbook(playbook, vars_file, *, check=False, verbosity=0, env=None):
+    """Run ansible-playbook on localhost (local connection, this interpreter) with the collection; (rc, output)."""
+    argv = [
+        BIN / "ansible-playbook",
+        "-i",
+        "localhost,",
+        "-c",
+        "local",
+        "-e",
+        f"ansible_python_interpreter={sys.executable}",
+        "-e",
+        f"@{vars_file}",
+        str(playbook),
+    ]
+    argv += ["--check"] if check else []
+    argv += ["-" + "v" * verbosity] if verbosity else []
+    environ = {
+        **os.environ,
+        "ANSIBLE_COLLECTIONS_PATH": str(_ROOT),
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_FORCE_COLOR": "0",
+        "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.default",
+        **(env or {}),
+    }
+    done = subprocess.run(argv, capture_output=True, text=True, env=environ, check=False)  # noqa: S603 - the venv's ansible-playbook
+    return done.returncode, done.stdout + done.stderr

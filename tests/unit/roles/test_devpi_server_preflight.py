@@ -7,14 +7,11 @@ started. A positive control proves the same base variables pass.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import yaml
+from conftest import ansible_playbook
 
 SECRET = "Marker-Secret-Value-9271"
 PREFLIGHT_TASKS = re.compile(r"^(Validating arguments against arg spec|Check .*|Read the host's state)")
@@ -41,30 +38,7 @@ def run_role(collections_root, tmp_path_factory):
         variables = {**good, **overrides}
         vars_file = base / f"vars-{abs(hash(repr(sorted(variables.items(), key=str))))}.yml"
         vars_file.write_text(yaml.safe_dump(variables))
-        argv = [
-            Path(sys.executable).parent / "ansible-playbook",
-            "--check",
-            "-i",
-            "localhost,",
-            "-c",
-            "local",
-            "-e",
-            f"ansible_python_interpreter={sys.executable}",
-            "-e",
-            f"@{vars_file}",
-            str(playbook),
-        ]
-        if verbosity:
-            argv.append("-" + "v" * verbosity)
-        env = {
-            **os.environ,
-            "ANSIBLE_COLLECTIONS_PATH": str(collections_root),
-            "ANSIBLE_NOCOLOR": "1",
-            "ANSIBLE_FORCE_COLOR": "0",
-            "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.default",
-        }
-        done = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)  # noqa: S603 - the venv's ansible-playbook
-        return done.returncode, done.stdout + done.stderr
+        return ansible_playbook(playbook, vars_file, check=True, verbosity=verbosity)
 
     return run
 

@@ -4,15 +4,26 @@ shared/notes/onepassword-connect.md): bearer-token auth, /v1/vaults[?filter=name
 
 It exists because Connect is a hosted service that cannot run here. Two failure modes are switchable: `html502`
 (a proxy's HTML error page) and `slow` (answers after `delay` seconds). Every request path is recorded.
+
+The unit tests use the built-in vaults and items below. Run as a program (the Molecule seed scenario does), it serves
+a store file instead, re-read whenever it changes so a test can rotate a secret while it runs:
+
+    python fake_connect.py --port 18555 --store store.json
+
+with store.json `{"token": "...", "vaults": {"<vault>": {"<item title>": {"<field label>": "<value>"}}}}`.
 """
 
 from __future__ import annotations
 
+import argparse
+import hashlib
 import http.server
 import json
+import os
 import re
 import threading
 import time
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 TOKEN = "fake-connect-token-5b1d"
@@ -37,12 +48,12 @@ OTHER_VAULT = {
 }
 
 
-def _item(item_id, title, fields, sections=()):
+def _item(item_id, title, fields, sections=(), vault_id=VAULT["id"]):
     return {
         "id": item_id,
         "title": title,
         "version": 2,
-        "vault": {"id": VAULT["id"]},
+        "vault": {"id": vault_id},
         "category": "LOGIN",
         "sections": list(sections),
         "fields": fields,
@@ -91,11 +102,40 @@ ITEMS = [
 ]
 
 
+def _id(*parts):
+    """A stable 26-character Connect-style ID."""
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:26]
+
+
+def load_store(path):
+    """(token, vaults, items) from a store file (see the module docstring)."""
+    store = json.loads(Path(path).read_text())
+    vaults, items = [], []
+    for vault_name, vault_items in store["vaults"].items():
+        vault_id = _id(vault_name)
+        vaults.append({**VAULT, "id": vault_id, "name": vault_name, "items": len(vault_items)})
+        for title, fields in vault_items.items():
+            items.append(
+                _item(
+                    _id(vault_name, title),
+                    title,
+                    [
+                        {"id": _id(vault_name, title, label), "type": "CONCEALED", "label": label, "value": value}
+                        for label, value in fields.items()
+                    ],
+                    vault_id=vault_id,
+                )
+            )
+    return store["token"], vaults, items
+
+
 class FakeConnect:
-    def __init__(self):
+    def __init__(self, port=0, store=None):
         self.mode = "ok"
         self.delay = 0.0
         self.requests = []
+        self.token, self.vaults, self.items = TOKEN, [VAULT, OTHER_VAULT], ITEMS
+        self.store, self._store_mtime = store, None
         fake = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -117,7 +157,7 @@ class FakeConnect:
                 except OSError:
                     pass  # the client gave up (timeout tests)
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
@@ -125,29 +165,38 @@ class FakeConnect:
         self.server.shutdown()
         self.server.server_close()
 
+    def _reload(self):
+        if self.store is None:
+            return
+        mtime = os.stat(self.store).st_mtime_ns
+        if mtime != self._store_mtime:
+            self.token, self.vaults, self.items = load_store(self.store)
+            self._store_mtime = mtime
+
     def answer(self, raw_path, authorization):  # noqa: PLR0911 - one return per REST answer
+        self._reload()
         if self.mode == "html502":
             return 502, b"<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html"
         split = urlsplit(raw_path)
         path = split.path
         if path == "/heartbeat":
             return 200, b".", "text/plain"
-        if authorization != f"Bearer {TOKEN}":
+        if authorization != f"Bearer {self.token}":
             return 401, {"status": 401, "message": "Invalid token signature"}, "application/json"
         query = parse_qs(split.query)
         if path == "/v1/vaults":
-            vaults = [VAULT, OTHER_VAULT]
             name = _filter(query, "name")
-            return 200, [v for v in vaults if name is None or v["name"] == name], "application/json"
+            return 200, [v for v in self.vaults if name is None or v["name"] == name], "application/json"
         match = re.fullmatch(r"/v1/vaults/([^/]+)(/items(?:/([^/]+))?)?", path)
         if not match:
             return 404, {"status": 404, "message": "Invalid request"}, "application/json"
         vault_id, items_part, item_id = match.groups()
-        if vault_id not in (VAULT["id"], OTHER_VAULT["id"]):
+        vault = next((v for v in self.vaults if v["id"] == vault_id), None)
+        if vault is None:
             return 404, {"status": 404, "message": "vault not found"}, "application/json"
-        items = [i for i in ITEMS if i["vault"]["id"] == vault_id]
+        items = [i for i in self.items if i["vault"]["id"] == vault_id]
         if not items_part:
-            return 200, VAULT if vault_id == VAULT["id"] else OTHER_VAULT, "application/json"
+            return 200, vault, "application/json"
         if item_id is None:
             title = _filter(query, "title")
             summaries = [
@@ -168,3 +217,17 @@ def _filter(query, key):
         return None
     match = re.fullmatch(rf'{key} eq "(.*)"', query["filter"][0])
     return match.group(1) if match else "\0no match"
+
+
+def main():
+    parser = argparse.ArgumentParser(description="Serve a fake 1Password Connect API from a store file.")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--store", required=True)
+    args = parser.parse_args()
+    fake = FakeConnect(port=args.port, store=args.store)
+    print(f"fake Connect on {fake.url}", flush=True)
+    threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()
