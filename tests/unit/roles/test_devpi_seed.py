@@ -187,8 +187,12 @@ def test_absent_and_prune_delete_only_what_may_go(run_seed, fresh_devpi):
         index("seedbad/gone", volatile=True),
         index("olduser/scratch", volatile=True),
     ]
-    rc, output = run_seed({"devpi_seed_url": fresh_devpi, "devpi_seed_users": users, "devpi_seed_indexes": tree})
+    rc, output = run_seed(
+        {"devpi_seed_url": fresh_devpi, "devpi_seed_users": users, "devpi_seed_indexes": tree}, verbosity=3
+    )
     assert rc == 0, output
+    assert MARKER not in output  # a full run that creates users, at -vvv
+    assert ROOT_PASSWORD not in output
     assert sorted(indexes_of(fresh_devpi, "seedbad")) == ["archive", "dev", "gone", "stable", "tmp"]
     assert indexes_of(fresh_devpi, "seedbad")["dev"]["bases"] == ["seedbad/stable"]
 
