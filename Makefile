@@ -58,8 +58,14 @@ lint: venv
 	ruff format --check .
 	ansible-lint --profile production
 
-unit: venv
-	pytest -q tests/unit
+# Caddy's binary for the devpi_caddy unit tests, unpacked from Debian's package (installing it would start a
+# Caddy on this machine).
+CADDY_BIN := $(CACHE)/caddy/usr/bin/caddy
+$(CADDY_BIN): | apt
+	@mkdir -p $(CACHE)/caddy && cd $(CACHE)/caddy && apt-get download caddy >/dev/null && dpkg-deb -x caddy_*.deb . && rm -f caddy_*.deb
+
+unit: venv $(CADDY_BIN)
+	CADDY=$(CADDY_BIN) pytest -q tests/unit
 
 docs-check: venv
 	python3 tests/harness/role_docs.py --check
