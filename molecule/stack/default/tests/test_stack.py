@@ -1,0 +1,182 @@
+"""The whole stack through real clients over HTTPS: Caddy (internal CA) in front of devpi, files from disk, lockdown.
+
+Clients run inside the container and trust Caddy's internal root (appended to a copy of the system bundle).
+Requests to the site name come from 127.0.0.1 (trusted); requests to the container's own non-loopback address
+come from an untrusted address, for the lockdown checks.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+from devpi_testinfra import ROOT_PASSWORD
+
+SITE = "devpi.stack.test"
+BASE = f"https://{SITE}"
+SIMPLE = f"{BASE}/root/pypi/+simple/"
+UV = "/opt/devpi/bin/uv"
+UPLOADER = ("uploader", "molecule-Uploader-Pass-2718")
+CADDY_ROOT = "/var/lib/caddy/.local/share/caddy/pki/authorities/local/root.crt"
+BUNDLE = "/tmp/stack-ca.pem"
+TLS_ENV = f"SSL_CERT_FILE={BUNDLE} REQUESTS_CA_BUNDLE={BUNDLE} PIP_CERT={BUNDLE}"
+
+
+@pytest.fixture(scope="module")
+def tls(host):
+    """The system bundle plus Caddy's internal root; the environment that makes every client use it."""
+    host.check_output(f"cat /etc/ssl/certs/ca-certificates.crt {CADDY_ROOT} > {BUNDLE}")
+    return TLS_ENV
+
+
+@pytest.fixture(scope="module")
+def clients(host, tls):
+    """twine and devpi-client installed over HTTPS through Caddy and the mirror."""
+    venv = "/opt/stack-clients"
+    if not host.file(f"{venv}/bin/devpi").exists:
+        host.check_output(f"{tls} UV_INDEX_URL={SIMPLE} {UV} venv -q --seed --python /usr/bin/python3 {venv}")
+        host.check_output(
+            f"{tls} {UV} pip install -q --python {venv}/bin/python --index-url {SIMPLE} twine devpi-client"
+        )
+    return f"{venv}/bin"
+
+
+@pytest.fixture(scope="module")
+def dist(host, tls):
+    name = f"stackpkg{uuid.uuid4().hex[:8]}"
+    project = f"/tmp/{name}"
+    host.check_output(
+        f"mkdir -p {project}/src/{name} && touch {project}/src/{name}/__init__.py && "
+        f'printf \'[project]\\nname = "{name}"\\nversion = "1.0"\\n'
+        f'[build-system]\\nrequires = ["hatchling"]\\nbuild-backend = "hatchling.build"\\n\' > {project}/pyproject.toml'
+    )
+    host.check_output(f"cd {project} && {tls} UV_INDEX_URL={SIMPLE} {UV} build -q --out-dir {project}/dist")
+    return name, f"{project}/dist"
+
+
+def curl(host, url, *args, body=False):
+    """(status, headers[, body]) of a request with the internal CA trusted."""
+    out = host.check_output(
+        f"curl -sS --cacert {BUNDLE} -D - {'' if body else '-o /dev/null'} {' '.join(args)} {url}"
+    ).replace("\r", "")
+    head, _, text = out.partition("\n\n")
+    lines = head.splitlines()
+    headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:] if ":" in line)}
+    status = int(lines[0].split()[1])
+    return (status, headers, text) if body else (status, headers)
+
+
+def container_ip(host):
+    return host.check_output("hostname -I").split()[0]
+
+
+def test_pip_installs_through_caddy(host, tls):
+    venv = f"/tmp/pip-{uuid.uuid4().hex[:6]}"
+    host.check_output(f"{tls} UV_INDEX_URL={SIMPLE} {UV} venv -q --seed --python /usr/bin/python3 {venv}")
+    out = host.check_output(f"{tls} {venv}/bin/pip install --no-cache-dir --index-url {SIMPLE} requests 2>&1")
+    assert "Successfully installed" in out
+    assert host.run(f"{venv}/bin/python -c 'import requests'").rc == 0
+
+
+def test_uv_installs_through_caddy(host, tls):
+    venv = f"/tmp/uv-{uuid.uuid4().hex[:6]}"
+    host.check_output(f"{UV} venv -q --python /usr/bin/python3 {venv}")
+    host.check_output(f"{tls} {UV} pip install --no-cache --python {venv}/bin/python --index-url {SIMPLE} idna")
+    assert host.run(f"{venv}/bin/python -c 'import idna'").rc == 0
+
+
+def test_twine_and_devpi_upload_then_pip_install(host, tls, clients, dist):
+    name, directory = dist
+    user, password = UPLOADER
+    twine = host.run(
+        f"{tls} TWINE_USERNAME={user} TWINE_PASSWORD={password} {clients}/twine upload --non-interactive "
+        f"--disable-progress-bar --repository-url {BASE}/uploader/dev/ {directory}/*.whl"
+    )
+    assert twine.rc == 0, twine.stdout + twine.stderr
+    clientdir = f"/tmp/devpi-{uuid.uuid4().hex[:6]}"
+    host.check_output(f"{tls} {clients}/devpi use --clientdir {clientdir} {BASE}/uploader/dev")
+    host.check_output(f"{tls} {clients}/devpi login --clientdir {clientdir} {user} --password {password}")
+    upload = host.run(f"{tls} {clients}/devpi upload --clientdir {clientdir} --from-dir {directory}")
+    assert upload.rc == 0, upload.stdout + upload.stderr
+    venv = f"/tmp/inst-{uuid.uuid4().hex[:6]}"
+    host.check_output(f"{tls} UV_INDEX_URL={SIMPLE} {UV} venv -q --seed --python /usr/bin/python3 {venv}")
+    index = f"{BASE}/uploader/dev/+simple/"
+    out = host.check_output(f"{tls} {venv}/bin/pip install --no-cache-dir --index-url {index} {name}")
+    assert f"Successfully installed {name}-1.0" in out
+
+
+def test_devpi_use_shows_https_urls(host, tls, clients):
+    clientdir = f"/tmp/devpi-use-{uuid.uuid4().hex[:6]}"
+    out = host.check_output(f"{tls} {clients}/devpi use --clientdir {clientdir} {BASE}/uploader/dev")
+    assert f"current devpi index: {BASE}/uploader/dev" in out
+    api = json.loads(host.check_output(f"curl -sS --cacert {BUNDLE} -H 'Accept: application/json' {BASE}/+api"))
+    assert api["result"]["login"] == f"{BASE}/+login"
+    assert all(url.startswith(BASE) for url in api["result"].values() if isinstance(url, str) and "://" in url)
+
+
+def test_second_download_is_served_from_disk(host, tls):
+    """A wheel devpi has not fetched yet: the first download goes through devpi (which stores it), the second
+    comes from disk."""
+    page = json.loads(
+        host.check_output(f"curl -sS --cacert {BUNDLE} -H 'Accept: application/vnd.pypi.simple.v1+json' {SIMPLE}six/")
+    )
+    for entry in page["files"]:
+        if not entry["filename"].endswith(".whl"):
+            continue
+        absolute = urljoin(f"{SIMPLE}six/", entry["url"]).split("#", 1)[0]
+        on_disk = "/var/lib/devpi/server/+files" + urlsplit(absolute).path
+        if not host.file(on_disk).exists:
+            break
+    else:
+        pytest.fail("every wheel of six is cached already")
+    first_status, first = curl(host, absolute)
+    assert first_status == 200
+    assert host.file(on_disk).exists  # devpi fetched and stored it
+    second_status, second = curl(host, absolute)
+    assert second_status == 200
+    assert "x-devpi-served-by" not in first  # fetched by devpi from upstream
+    assert second["x-devpi-served-by"] == "caddy"
+    assert second["content-type"] == "application/octet-stream"
+    assert "max-age=" in second["cache-control"]
+
+
+def test_simple_pages_are_compressed(host, tls):
+    _status, headers = curl(
+        host, f"{SIMPLE}idna/", "-H 'Accept: application/vnd.pypi.simple.v1+json'", "-H 'Accept-Encoding: gzip'"
+    )
+    assert headers.get("content-encoding") == "gzip"
+
+
+def test_lockdown_rejects_management_from_an_untrusted_address(host, tls, dist, api):
+    """From the container's own non-loopback address (not in the trusted networks): Caddy answers, not devpi."""
+    resolve = f"--resolve {SITE}:443:{container_ip(host)}"
+    index = f"root/x{uuid.uuid4().hex[:6]}"
+    json_body = "-H 'Content-Type: application/json' -H 'Accept: application/json'"
+    status, _, text = curl(
+        host, f"{BASE}/{index}", resolve, "-X PUT", f"-u root:{ROOT_PASSWORD}", json_body, "-d '{}'", body=True
+    )
+    assert (status, text.strip()) == (403, "management is not allowed from this network")
+    assert api.call("GET", f"/{index}")[0] == 404
+    status, _, text = curl(host, f"{BASE}/root/pypi", resolve, f"-u root:{ROOT_PASSWORD}", body=True)
+    assert (status, text.strip()) == (403, "root is not allowed from this network")
+    # Reads and uploads (POST, with the uploader's credentials) from there still work.
+    assert curl(host, f"{SIMPLE}idna/", resolve)[0] == 200
+    name, directory = dist
+    user, password = UPLOADER
+    sdist = host.check_output(f"ls {directory}/*.tar.gz").strip()
+    status, _ = curl(
+        host,
+        f"{BASE}/uploader/dev/",
+        resolve,
+        f"-u {user}:{password}",
+        "-F ':action=file_upload'",
+        f"-F name={name}",
+        "-F version=1.0",
+        f"-F content=@{sdist}",
+    )
+    assert status == 200
+    assert api.call("GET", f"/uploader/dev/{name}/1.0")[1]["result"]["+links"]
+    # From the trusted loopback, management works.
+    assert api.call("PUT", f"/{index}", {"type": "stage"}, auth=("root", ROOT_PASSWORD))[0] == 200
