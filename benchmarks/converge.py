@@ -89,7 +89,7 @@ def bench_install(runs):
     }
 
 
-def playbook(path, extra_vars_file, inventory):
+def playbook(path, extra_vars_file, inventory, host=NAME):
     env = {
         **os.environ,
         "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json",
@@ -104,7 +104,7 @@ def playbook(path, extra_vars_file, inventory):
     )
     if out.returncode != 0:
         sys.exit(f"ansible-playbook {path} failed:\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}")
-    stats = json.loads(out.stdout)["stats"][NAME]
+    stats = json.loads(out.stdout)["stats"][host]
     return stats
 
 
