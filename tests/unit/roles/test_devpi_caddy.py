@@ -4,6 +4,7 @@ that the REAL Caddy (Debian's package on this machine) accepts and adapts into t
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import re
@@ -14,6 +15,10 @@ import jinja2
 import pytest
 import yaml
 from conftest import REPO, ansible_playbook
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 ROLE = REPO / "roles" / "devpi_caddy"
 TASK_RE = re.compile(r"^TASK \[(?:hostnative\.devpi\.devpi_caddy : )?(.+?)\] \*+$", re.MULTILINE)
@@ -129,6 +134,33 @@ def test_every_tls_mode_renders_a_config_caddy_accepts(tmp_path, overrides, poli
         issuers = config["apps"]["tls"]["automation"]["policies"][0]["issuers"]
         assert issuers[0]["module"] == policy
     assert "not allowed from this network" not in text
+
+
+def test_existing_certificate_files(tmp_path):
+    """A throwaway self-signed certificate (cryptography, which ansible-core depends on)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "pypi.example.org")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    cert, key_file = tmp_path / "site.crt", tmp_path / "site.key"
+    cert.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    config = adapt(
+        tmp_path, render(devpi_caddy_tls="files", devpi_caddy_tls_cert=str(cert), devpi_caddy_tls_key=str(key_file))
+    )
+    loaded = config["apps"]["tls"]["certificates"]["load_files"][0]
+    assert (loaded["certificate"], loaded["key"]) == (str(cert), str(key_file))
 
 
 def test_lockdown_renders_the_three_rules(tmp_path):
