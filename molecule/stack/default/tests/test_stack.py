@@ -61,9 +61,12 @@ def curl(host, url, *args, body=False):
     out = host.check_output(
         f"curl -sS --cacert {BUNDLE} -D - {'' if body else '-o /dev/null'} {' '.join(args)} {url}"
     ).replace("\r", "")
-    head, _, text = out.partition("\n\n")
+    head, _blank, text = out.partition("\n\n")
     lines = head.splitlines()
-    headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:] if ":" in line)}
+    headers = {
+        key.strip().lower(): value.strip()
+        for key, _colon, value in (line.partition(":") for line in lines[1:] if ":" in line)
+    }
     status = int(lines[0].split()[1])
     return (status, headers, text) if body else (status, headers)
 
@@ -154,19 +157,19 @@ def test_lockdown_rejects_management_from_an_untrusted_address(host, tls, dist, 
     resolve = f"--resolve {SITE}:443:{container_ip(host)}"
     index = f"root/x{uuid.uuid4().hex[:6]}"
     json_body = "-H 'Content-Type: application/json' -H 'Accept: application/json'"
-    status, _, text = curl(
+    status, _headers, text = curl(
         host, f"{BASE}/{index}", resolve, "-X PUT", f"-u root:{ROOT_PASSWORD}", json_body, "-d '{}'", body=True
     )
     assert (status, text.strip()) == (403, "management is not allowed from this network")
     assert api.call("GET", f"/{index}")[0] == 404
-    status, _, text = curl(host, f"{BASE}/root/pypi", resolve, f"-u root:{ROOT_PASSWORD}", body=True)
+    status, _headers, text = curl(host, f"{BASE}/root/pypi", resolve, f"-u root:{ROOT_PASSWORD}", body=True)
     assert (status, text.strip()) == (403, "root is not allowed from this network")
     # Reads and uploads (POST, with the uploader's credentials) from there still work.
     assert curl(host, f"{SIMPLE}idna/", resolve)[0] == 200
     name, directory = dist
     user, password = UPLOADER
     sdist = host.check_output(f"ls {directory}/*.tar.gz").strip()
-    status, _ = curl(
+    status, _headers = curl(
         host,
         f"{BASE}/uploader/dev/",
         resolve,
