@@ -34,8 +34,8 @@ def sh(*argv, check=True, capture=True, stdin=None):
     return subprocess.run(argv, check=check, capture_output=capture, text=True, input=stdin)  # noqa: S603 - argv built here
 
 
-def in_container(script, check=True):
-    return sh("podman", "exec", NAME, "sh", "-c", script, check=check)
+def in_container(script, check=True, name=NAME):
+    return sh("podman", "exec", name, "sh", "-c", script, check=check)
 
 
 def timed(fn, runs, setup=None):
@@ -49,15 +49,18 @@ def timed(fn, runs, setup=None):
     return statistics.median(samples), samples
 
 
-def start_container():
-    sh("podman", "rm", "-f", NAME, check=False)
-    sh("podman", "run", "-d", "--name", NAME, "--systemd=always", IMAGE, "/sbin/init")
+def start_container(name=NAME, with_uv=True):
+    """A fresh container of the test image with systemd up and the host's CA bundle (and uv, for the install bench)."""
+    sh("podman", "rm", "-f", name, check=False)
+    sh("podman", "run", "-d", "--name", name, "--systemd=always", IMAGE, "/sbin/init")
     for _second in range(60):
-        if in_container("systemctl is-system-running", check=False).stdout.strip() in ("running", "degraded"):
+        state = in_container("systemctl is-system-running", check=False, name=name).stdout.strip()
+        if state in ("running", "degraded"):
             break
         time.sleep(1)
-    sh("podman", "cp", "/etc/ssl/certs/ca-certificates.crt", f"{NAME}:/etc/ssl/certs/ca-certificates.crt")
-    sh("podman", "cp", str(ROOT / ".venv" / "bin" / "uv"), f"{NAME}:/usr/local/bin/uv")
+    sh("podman", "cp", "/etc/ssl/certs/ca-certificates.crt", f"{name}:/etc/ssl/certs/ca-certificates.crt")
+    if with_uv:
+        sh("podman", "cp", str(ROOT / ".venv" / "bin" / "uv"), f"{name}:/usr/local/bin/uv")
 
 
 def bench_install(runs):

@@ -24,11 +24,10 @@ import threading
 import time
 from pathlib import Path
 
-from converge import NAME as _BASE_NAME
+import converge
 from converge import playbook, sh
 
-IMAGE = "localhost/hostnative-devpi-debian:12"
-NAME = f"{_BASE_NAME}-serving"
+NAME = f"{converge.NAME}-serving"
 DIRECT = "http://127.0.0.1:3141"
 CADDY = "http://127.0.0.1:8080"
 AB = "ab -q -k -c 10 -t 8 -n 20000"
@@ -53,17 +52,7 @@ print(samples[len(samples) // 2], samples[int(len(samples) * 0.95)])
 
 
 def in_container(script, check=True):
-    return sh("podman", "exec", NAME, "sh", "-c", script, check=check)
-
-
-def start_container():
-    sh("podman", "rm", "-f", NAME, check=False)
-    sh("podman", "run", "-d", "--name", NAME, "--systemd=always", IMAGE, "/sbin/init")
-    for _second in range(60):
-        if in_container("systemctl is-system-running", check=False).stdout.strip() in ("running", "degraded"):
-            break
-        time.sleep(1)
-    sh("podman", "cp", "/etc/ssl/certs/ca-certificates.crt", f"{NAME}:/etc/ssl/certs/ca-certificates.crt")
+    return converge.in_container(script, check=check, name=NAME)
 
 
 def deploy(workdir, root_password):
@@ -136,7 +125,7 @@ def devpi_rss_sampler(stop, peak):
 
 def main():
     root_password = secrets.token_urlsafe(18)
-    start_container()
+    converge.start_container(NAME, with_uv=False)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             deploy(Path(tmp), root_password)

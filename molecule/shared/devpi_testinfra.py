@@ -10,6 +10,7 @@ import base64
 import json
 import os
 import shlex
+import uuid
 
 import pytest
 import yaml
@@ -78,3 +79,27 @@ class Api:
 @pytest.fixture
 def api(host):
     return Api(host)
+
+
+def install_clients(host, venv, uv, index):
+    """twine and devpi-client in a venv of their own, installed with `uv` (a command prefix that may set the
+    environment) from `index` - the deployed mirror, so this exercises it too. Returns the venv's bin directory."""
+    if not host.file(f"{venv}/bin/devpi").exists:
+        host.check_output(f"UV_INDEX_URL={index} {uv} venv -q --seed --python /usr/bin/python3 {venv}")
+        host.check_output(f"{uv} pip install -q --python {venv}/bin/python --index-url {index} twine devpi-client")
+    return f"{venv}/bin"
+
+
+def build_project(host, prefix, uv, index):
+    """A new project `<prefix><random>` 1.0 (hatchling, fetched from `index`) built into a wheel and an sdist.
+
+    Returns (name, dist directory)."""
+    name = f"{prefix}{uuid.uuid4().hex[:8]}"
+    project = f"/tmp/{name}"
+    host.check_output(
+        f"mkdir -p {project}/src/{name} && touch {project}/src/{name}/__init__.py && "
+        f'printf \'[project]\\nname = "{name}"\\nversion = "1.0"\\n'
+        f'[build-system]\\nrequires = ["hatchling"]\\nbuild-backend = "hatchling.build"\\n\' > {project}/pyproject.toml'
+    )
+    host.check_output(f"cd {project} && UV_INDEX_URL={index} {uv} build -q --out-dir {project}/dist")
+    return name, f"{project}/dist"

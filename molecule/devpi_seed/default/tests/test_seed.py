@@ -17,12 +17,14 @@ from pathlib import Path
 
 import pytest
 import yaml
+from devpi_testinfra import build_project, install_clients
 
 REPO = Path(__file__).resolve().parents[4]
 EXAMPLES = [REPO / "inventories" / "examples" / name / "group_vars/devpi_servers.yml" for name in ("seed", "runbook")]
 URL = "http://127.0.0.1:3141"
+MIRROR = f"{URL}/root/pypi/+simple/"
 # uv itself (also `uv venv --seed`) fetches through the mirror, never from pypi.org directly.
-UV = f"UV_INDEX_URL={URL}/root/pypi/+simple/ /opt/devpi/bin/uv"
+UV = f"UV_INDEX_URL={MIRROR} /opt/devpi/bin/uv"
 CLIENTS = "/opt/clients"
 REFERENCE = re.compile(r"op://([^/]+)/([^/]+)/([^'\"]+)")
 
@@ -53,26 +55,13 @@ def passwords(store):
 @pytest.fixture(scope="module")
 def clients(host):
     """twine and devpi-client, installed THROUGH the deployed mirror (root/pypi) into a venv of their own."""
-    if not host.file(f"{CLIENTS}/bin/devpi").exists:
-        host.check_output(f"{UV} venv -q --seed --python /usr/bin/python3 {CLIENTS}")
-        host.check_output(
-            f"{UV} pip install -q --python {CLIENTS}/bin/python --index-url {URL}/root/pypi/+simple/ twine devpi-client"
-        )
-    return f"{CLIENTS}/bin"
+    return install_clients(host, CLIENTS, UV, MIRROR)
 
 
 @pytest.fixture(scope="module")
 def wheel(host):
     """A freshly built wheel and sdist of a unique project (build dependencies come through the mirror)."""
-    name = f"seedpkg{uuid.uuid4().hex[:8]}"
-    project = f"/tmp/{name}"
-    host.check_output(
-        f"mkdir -p {project}/src/{name} && touch {project}/src/{name}/__init__.py && "
-        f'printf \'[project]\\nname = "{name}"\\nversion = "1.0"\\n'
-        f'[build-system]\\nrequires = ["hatchling"]\\nbuild-backend = "hatchling.build"\\n\' > {project}/pyproject.toml'
-    )
-    host.check_output(f"cd {project} && {UV} build -q --out-dir {project}/dist")
-    return name, f"{project}/dist"
+    return build_project(host, "seedpkg", UV, MIRROR)
 
 
 def test_every_user_logs_in_with_the_password_from_the_store(api, passwords):

@@ -12,7 +12,7 @@ import uuid
 from urllib.parse import urljoin, urlsplit
 
 import pytest
-from devpi_testinfra import ROOT_PASSWORD
+from devpi_testinfra import ROOT_PASSWORD, build_project, install_clients
 
 SITE = "devpi.stack.test"
 BASE = f"https://{SITE}"
@@ -34,26 +34,12 @@ def tls(host):
 @pytest.fixture(scope="module")
 def clients(host, tls):
     """twine and devpi-client installed over HTTPS through Caddy and the mirror."""
-    venv = "/opt/stack-clients"
-    if not host.file(f"{venv}/bin/devpi").exists:
-        host.check_output(f"{tls} UV_INDEX_URL={SIMPLE} {UV} venv -q --seed --python /usr/bin/python3 {venv}")
-        host.check_output(
-            f"{tls} {UV} pip install -q --python {venv}/bin/python --index-url {SIMPLE} twine devpi-client"
-        )
-    return f"{venv}/bin"
+    return install_clients(host, "/opt/stack-clients", f"{tls} {UV}", SIMPLE)
 
 
 @pytest.fixture(scope="module")
 def dist(host, tls):
-    name = f"stackpkg{uuid.uuid4().hex[:8]}"
-    project = f"/tmp/{name}"
-    host.check_output(
-        f"mkdir -p {project}/src/{name} && touch {project}/src/{name}/__init__.py && "
-        f'printf \'[project]\\nname = "{name}"\\nversion = "1.0"\\n'
-        f'[build-system]\\nrequires = ["hatchling"]\\nbuild-backend = "hatchling.build"\\n\' > {project}/pyproject.toml'
-    )
-    host.check_output(f"cd {project} && {tls} UV_INDEX_URL={SIMPLE} {UV} build -q --out-dir {project}/dist")
-    return name, f"{project}/dist"
+    return build_project(host, "stackpkg", f"{tls} {UV}", SIMPLE)
 
 
 def curl(host, url, *args, body=False):
