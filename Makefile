@@ -62,7 +62,7 @@ lint: venv
 # Caddy on this machine).
 CADDY_BIN := $(CACHE)/caddy/usr/bin/caddy
 $(CADDY_BIN): | apt
-	@mkdir -p $(CACHE)/caddy && cd $(CACHE)/caddy && apt-get download caddy >/dev/null && dpkg-deb -x caddy_*.deb . && rm -f caddy_*.deb
+	@mkdir -p $(CACHE)/caddy && cd $(CACHE)/caddy && apt-get -o APT::Sandbox::User=root download caddy >/dev/null && dpkg-deb -x caddy_*.deb . && rm -f caddy_*.deb
 
 unit: venv $(CADDY_BIN)
 	CADDY=$(CADDY_BIN) pytest -q tests/unit

@@ -169,3 +169,24 @@ def test_lockdown_rejects_management_from_an_untrusted_address(host, tls, dist, 
     assert api.call("GET", f"/uploader/dev/{name}/1.0")[1]["result"]["+links"]
     # From the trusted loopback, management works.
     assert api.call("PUT", f"/{index}", {"type": "stage"}, auth=("root", ROOT_PASSWORD))[0] == 200
+
+
+def test_access_log_records_requests_as_json(host, tls):
+    marker = f"/+api?probe={uuid.uuid4().hex[:8]}"
+    assert curl(host, f"{BASE}{marker}")[0] == 200
+    entries = [json.loads(line) for line in host.file("/var/log/caddy/devpi-access.log").content_string.splitlines()]
+    mine = [entry for entry in entries if entry["request"]["uri"] == marker]
+    assert len(mine) == 1
+    assert mine[0]["status"] == 200
+
+
+def test_caddy_reads_devpi_files_through_the_group_only(host):
+    for path in ("/var/lib/devpi", "/var/lib/devpi/server"):
+        directory = host.file(path)
+        assert (directory.user, directory.group, directory.mode) == ("devpi", "devpi", 0o710), path
+    files = host.file("/var/lib/devpi/server/+files")
+    assert (files.group, files.mode) == ("devpi", 0o750)
+    assert "devpi" in host.user("caddy").groups
+    # Nothing for others: not even the name of a file in the server directory.
+    assert host.run("runuser -u nobody -- ls /var/lib/devpi/server/+files").rc != 0
+    assert host.file("/var/lib/devpi/secret").mode == 0o600
