@@ -111,12 +111,18 @@ def playbook(path, extra_vars_file, inventory, host=NAME):
     return stats
 
 
-def bench_converge(runs, workdir):
+def write_inventory(workdir, name=NAME):
+    """An inventory of the one container, reached with podman."""
     inventory = workdir / "inventory.yml"
     inventory.write_text(
-        f"all:\n  hosts:\n    {NAME}:\n      ansible_connection: containers.podman.podman\n"
+        f"all:\n  hosts:\n    {name}:\n      ansible_connection: containers.podman.podman\n"
         "      ansible_python_interpreter: /usr/bin/python3\n"
     )
+    return inventory
+
+
+def bench_converge(runs, workdir):
+    inventory = write_inventory(workdir)
     secrets_file = workdir / "secrets.yml"
     secrets_file.write_text(
         f"devpi_server_root_password: {secrets.token_urlsafe(16)}\n"

@@ -56,11 +56,7 @@ def in_container(script, check=True):
 
 
 def deploy(workdir, root_password):
-    inventory = workdir / "inventory.yml"
-    inventory.write_text(
-        f"all:\n  hosts:\n    {NAME}:\n      ansible_connection: containers.podman.podman\n"
-        "      ansible_python_interpreter: /usr/bin/python3\n"
-    )
+    inventory = converge.write_inventory(workdir, NAME)
     secrets_file = workdir / "secrets.yml"
     secrets_file.write_text(json.dumps({"devpi_server_root_password": root_password}))
     secrets_file.chmod(0o600)

@@ -27,7 +27,7 @@ CADDY = os.environ.get("CADDY") or shutil.which("caddy") or "caddy (not found: r
 
 
 @pytest.fixture(scope="module")
-def run_role(collections_root, tmp_path_factory):
+def run_role(tmp_path_factory):
     base = tmp_path_factory.mktemp("caddy-preflight")
     playbook = base / "play.yml"
     playbook.write_text(

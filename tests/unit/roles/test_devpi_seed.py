@@ -42,7 +42,7 @@ GOOD_INDEXES = [
 
 
 @pytest.fixture(scope="module")
-def run_seed(collections_root, tmp_path_factory, devpi_url):
+def run_seed(tmp_path_factory, devpi_url):
     base = tmp_path_factory.mktemp("seed-preflight")
     playbook = base / "play.yml"
     playbook.write_text("- hosts: all\n  gather_facts: false\n  roles:\n    - hostnative.devpi.devpi_seed\n")

@@ -19,7 +19,7 @@ TASK_RE = re.compile(r"^TASK \[(?:hostnative\.devpi\.devpi_server : )?(.+?)\] \*
 
 
 @pytest.fixture(scope="module")
-def run_role(collections_root, tmp_path_factory):
+def run_role(tmp_path_factory):
     base = tmp_path_factory.mktemp("preflight")
     playbook = base / "play.yml"
     playbook.write_text(
