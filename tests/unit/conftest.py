@@ -9,6 +9,8 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -181,3 +183,32 @@ def ansible_playbook(playbook, vars_file, *, check=False, verbosity=0, env=None)
     }
     done = subprocess.run(argv, capture_output=True, text=True, env=environ, check=False)  # noqa: S603 - the venv's ansible-playbook
     return done.returncode, done.stdout + done.stderr
+
+
+# ---- role runs and Caddy ---------------------------------------------------------------------------------------------
+
+_TASK_RE = re.compile(r"^TASK \[(?:hostnative\.devpi\.\w+ : )?(.+?)\] \*+$", re.MULTILINE)
+# Debian's caddy, unpacked by `make unit` (CADDY), or one on PATH.
+CADDY = os.environ.get("CADDY") or shutil.which("caddy") or "caddy (not found: run `make unit` or set CADDY)"
+
+
+def tasks_until_failure(output):
+    """The names of the tasks a playbook run started before its first failure, in order (the last one failed)."""
+    return _TASK_RE.findall(output.split("fatal:", 1)[0])
+
+
+def caddy_adapt(tmp_path, text, *, validate=True):
+    """The real Caddy on a Caddyfile text: `caddy validate` (unless told not to), then `caddy adapt` -> JSON config."""
+    path = tmp_path / "devpi.caddy"
+    path.write_text(text)
+    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "data"), "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    for command in ("validate", "adapt") if validate else ("adapt",):
+        done = subprocess.run(  # noqa: S603 - the pinned caddy
+            [CADDY, command, "--adapter", "caddyfile", "--config", str(path)],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)

@@ -6,24 +6,17 @@ from __future__ import annotations
 
 import datetime
 import json
-import os
-import re
-import shutil
-import subprocess
 
 import jinja2
 import pytest
 import yaml
-from conftest import REPO, ansible_playbook
+from conftest import REPO, ansible_playbook, caddy_adapt, tasks_until_failure
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 ROLE = REPO / "roles" / "devpi_caddy"
-TASK_RE = re.compile(r"^TASK \[(?:hostnative\.devpi\.devpi_caddy : )?(.+?)\] \*+$", re.MULTILINE)
-# Debian's caddy, unpacked by `make unit` (CADDY), or one on PATH.
-CADDY = os.environ.get("CADDY") or shutil.which("caddy") or "caddy (not found: run `make unit` or set CADDY)"
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +64,7 @@ CASES = [
 def test_bad_input_fails_in_preflight(run_role, overrides, expected):
     rc, output = run_role(overrides)
     assert rc != 0, output
-    tasks = TASK_RE.findall(output.split("fatal:", 1)[0])
+    tasks = tasks_until_failure(output)
     assert tasks[-1].startswith(("Check ", "Validating arguments")), tasks
     assert expected in " ".join(output.split()), output
 
@@ -101,15 +94,7 @@ def render(**overrides):
 
 
 def adapt(tmp_path, text):
-    """caddy validate, then caddy adapt -> the JSON config."""
-    path = tmp_path / "devpi.caddy"
-    path.write_text(text)
-    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "data"), "XDG_CONFIG_HOME": str(tmp_path / "config")}
-    argv = [CADDY, "validate", "--adapter", "caddyfile", "--config", str(path)]
-    validate = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)  # noqa: S603 - caddy
-    assert validate.returncode == 0, validate.stderr
-    argv = [CADDY, "adapt", "--adapter", "caddyfile", "--config", str(path)]
-    return json.loads(subprocess.run(argv, capture_output=True, text=True, env=env, check=True).stdout)  # noqa: S603 - caddy
+    return caddy_adapt(tmp_path, text)
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ import re
 
 import pytest
 import yaml
-from conftest import ROOT_PASSWORD, ansible_playbook, api, start_devpi_with_mirror, stop_devpi
+from conftest import ROOT_PASSWORD, ansible_playbook, api, start_devpi_with_mirror, stop_devpi, tasks_until_failure
 
 MARKER = "Seed-User-Secret-5830"
 EMPTY_MARKER = "op://unit/empty/password"
@@ -25,7 +25,6 @@ PREFLIGHT_TASKS = re.compile(
     r"|Read every user and index on the server|Validate the tree and order the indexes bases first"
     r"|Try root's login .*)"
 )
-TASK_RE = re.compile(r"^TASK \[(?:hostnative\.devpi\.devpi_seed : )?(.+?)\] \*+$", re.MULTILINE)
 ROOT_REF = "op://unit/devpi/root password"
 USER_REF = "op://unit/seedbad/password"
 
@@ -136,7 +135,7 @@ def test_bad_input_fails_in_preflight_and_changes_nothing(run_seed, devpi_url, o
     before = listing(devpi_url)
     rc, output = run_seed(overrides)
     assert rc != 0, output
-    tasks = TASK_RE.findall(output.split("fatal:", 1)[0])
+    tasks = tasks_until_failure(output)
     assert tasks and PREFLIGHT_TASKS.match(tasks[-1]), f"failed in {tasks[-1:]!r}, not in preflight\n{output}"
     assert all(PREFLIGHT_TASKS.match(task) for task in tasks), tasks
     assert expected in " ".join(output.split()), output

@@ -11,11 +11,10 @@ import re
 
 import pytest
 import yaml
-from conftest import ansible_playbook
+from conftest import ansible_playbook, tasks_until_failure
 
 SECRET = "Marker-Secret-Value-9271"
 PREFLIGHT_TASKS = re.compile(r"^(Validating arguments against arg spec|Check .*|Read the host's state)")
-TASK_RE = re.compile(r"^TASK \[(?:hostnative\.devpi\.devpi_server : )?(.+?)\] \*+$", re.MULTILINE)
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +43,7 @@ def run_role(tmp_path_factory):
 
 
 def failing_task(output):
-    before_fatal = output.split("fatal:", 1)[0]
-    tasks = TASK_RE.findall(before_fatal)
+    tasks = tasks_until_failure(output)
     return tasks[-1] if tasks else None, tasks
 
 
