@@ -14,7 +14,8 @@ index="http://127.0.0.1:$port/root/pypi/+simple/"
 
 up() {
   if ! podman container exists "$name"; then
-    podman run -d --name "$name" --hostname "$name" --systemd=always -p "127.0.0.1:$port:3141" "$image" /sbin/init >/dev/null
+    # Caddy listens on the container's port 80; the host reaches it on its own loopback only.
+    podman run -d --name "$name" --hostname "$name" --systemd=always -p "127.0.0.1:$port:80" "$image" /sbin/init >/dev/null
   fi
   [ "$(podman inspect -f '{{.State.Running}}' "$name")" = true ] || podman start "$name" >/dev/null
   for _ in $(seq 1 60); do
@@ -24,16 +25,25 @@ up() {
   done
   podman cp /etc/ssl/certs/ca-certificates.crt "$name:/etc/ssl/certs/ca-certificates.crt"
 
-  # A random root password, generated once, kept in a 0600 file and handed to Ansible as an extra-vars file.
+  # Random secrets, generated once, kept in a 0600 file that the `file` backend of the secret lookup reads
+  # (inventories/demo/group_vars/devpi_servers.yml names it).
   mkdir -p "$state" && chmod 0700 "$state"
-  if [ ! -s "$secrets" ]; then
-    (umask 077 && printf 'devpi_server_root_password: "%s"\n' "$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')" >"$secrets")
+  if ! grep -q '^op://demo/devpi/root password:' "$secrets" 2>/dev/null; then
+    (umask 077 && python3 - "$secrets" <<'PY'
+import secrets, sys
+with open(sys.argv[1], "w", encoding="utf-8") as out:
+    out.write(f'op://demo/devpi/root password: "{secrets.token_urlsafe(24)}"\n')
+    out.write(f'op://demo/devpi-demo/password: "{secrets.token_urlsafe(24)}"\n')
+PY
+    )
   fi
 
-  ansible-playbook -i "$root/inventories/demo/hosts.yml" -e "@$secrets" "$root/playbooks/site.yml"
+  ansible-playbook -i "$root/inventories/demo" "$root/playbooks/site.yml"
+  ansible-playbook -i "$root/inventories/demo" "$root/playbooks/verify.yml"
 
   echo "--- checking devpi through the published port"
   curl -fsS -H 'Accept: application/json' "http://127.0.0.1:$port/+api" >/dev/null
+  echo "http://127.0.0.1:$port/+api answers"
   scratch=$(mktemp -d)
   trap 'rm -rf "$scratch"' EXIT
   # A real pip (the one the standard library bundles), in a throwaway venv, talking to devpi only.
@@ -46,12 +56,13 @@ up() {
 devpi is serving on this machine:
   index URL      $index
   web UI         http://127.0.0.1:$port/
-  root password  in $secrets (mode 0600)
+  secrets        root's password and user demo's (index demo/dev) in $secrets (mode 0600)
 
 Use it:
   pip install --index-url $index requests
   uv pip install --index-url $index requests
   export PIP_INDEX_URL=$index UV_DEFAULT_INDEX=$index
+  pip download --no-deps --index-url $index idna   (what this script just did)
 
 Re-run \`make demo\` any time (a quick no-op); \`make demo-down\` removes the container and its data.
 MSG
