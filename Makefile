@@ -7,6 +7,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 UV_VERSION := 0.13.8
+MISE_VERSION := 2026.9.15
 CACHE := $(CURDIR)/.cache
 VENV := $(CURDIR)/.venv
 BIN := $(VENV)/bin
@@ -50,8 +51,9 @@ images: apt
 	@tests/harness/build-images.sh bookworm trixie
 
 ## ---- fast checks ---------------------------------------------------------------------------------
-.PHONY: check lint sanity unit docs-check
-check: lint sanity unit docs-check
+.PHONY: check lint mise-lint sanity unit docs-check
+# Lint runs through `mise run lint` here, which proves the mise task works (it calls `make lint`).
+check: mise-lint sanity unit docs-check
 
 lint: venv
 	ruff check .
@@ -64,8 +66,19 @@ CADDY_BIN := $(CACHE)/caddy/usr/bin/caddy
 $(CADDY_BIN): | apt
 	@mkdir -p $(CACHE)/caddy && cd $(CACHE)/caddy && apt-get -o APT::Sandbox::User=root download caddy >/dev/null && dpkg-deb -x caddy_*.deb . && rm -f caddy_*.deb
 
-unit: venv $(CADDY_BIN)
-	CADDY=$(CADDY_BIN) pytest -q tests/unit
+# mise from the npm registry (its own binary, no download from elsewhere), for the mise.toml tasks and their test.
+MISE_BIN := $(CACHE)/mise/node_modules/.bin/mise
+export MISE_TRUSTED_CONFIG_PATHS := $(CURDIR)
+export MISE_YES := 1
+$(MISE_BIN):
+	@command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm >/dev/null; }
+	@npm install --silent --no-audit --no-fund --prefix $(CACHE)/mise @jdxcode/mise@$(MISE_VERSION) >/dev/null
+
+mise-lint: $(MISE_BIN)
+	$(MISE_BIN) run lint
+
+unit: venv $(CADDY_BIN) $(MISE_BIN)
+	CADDY=$(CADDY_BIN) MISE=$(MISE_BIN) pytest -q tests/unit
 
 docs-check: venv
 	python3 tests/harness/role_docs.py --check
@@ -74,11 +87,19 @@ sanity: venv apt
 	tests/harness/sanity.sh
 
 ## ---- Molecule --------------------------------------------------------------------------------------
-.PHONY: molecule test
+.PHONY: molecule test galaxy-import
 molecule: venv images
 	@for s in $(SCENARIOS); do echo "=== molecule test -s $$s"; molecule test -s "$$s"; done
 
-test: check molecule
+# The validation Galaxy runs on import (ansible-doc of every plugin, ansible-lint of the content), on the artifact
+# `make build` makes; any error or warning fails.
+galaxy-import: build
+	@artifact=$$(cd build && ls hostnative-devpi-*.tar.gz) && echo "galaxy-importer build/$$artifact" && \
+	(cd build && python3 -m galaxy_importer.main "$$artifact" > galaxy-importer.log 2>&1) || { cat build/galaxy-importer.log; exit 1; }; \
+	if grep -E "WARNING|ERROR" build/galaxy-importer.log; then echo "galaxy-importer reported the lines above"; exit 1; fi; \
+	tail -n 1 build/galaxy-importer.log
+
+test: check galaxy-import molecule
 
 ## ---- main job ----------------------------------------------------------------------------------------
 .PHONY: demo demo-down
@@ -98,4 +119,4 @@ docs: venv
 	python3 tests/harness/role_docs.py --write
 
 build: venv
-	@mkdir -p build && ansible-galaxy collection build --force --output-path build .
+	@rm -rf build && mkdir -p build && ansible-galaxy collection build --force --output-path build .

@@ -19,6 +19,8 @@ DEV_ONLY = (
     "molecule/",
     "tests/",
     "Makefile",
+    "mise.toml",
+    "inventories/",
     "pyproject.toml",
     "uv.lock",
     "changelogs/fragments/",
