@@ -1,7 +1,9 @@
-"""Generate the "Role Variables" section of every role README from the role's meta/argument_specs.yml.
+"""Generate the role reference from each role's meta/argument_specs.yml, in two places:
 
-The section sits between two marker comments; everything else in the README is written by hand.
-``--check`` exits 1 when a README is out of date (run by ``make check``), ``--write`` rewrites them.
+- the "Role Variables" section of every role README, between two marker comments (the rest is hand-written);
+- docs/reference/<role>.md, a whole generated page per role (description, every entry point and variable).
+
+``--check`` exits 1 when any of them is out of date (run by ``make check``), ``--write`` rewrites them.
 """
 
 from __future__ import annotations
@@ -29,33 +31,68 @@ def plain(text: str) -> str:
     return _MARKUP.sub(repl, re.sub(r"\bO\(([^)]*)\)", r"`\1`", text)).replace("|", "\\|")
 
 
+def _rows(options: dict, prefix: str = "") -> list[str]:
+    rows = []
+    for name, option in options.items():
+        rows.append(_row(prefix + name, option))
+        if option.get("options"):
+            rows += _rows(
+                option["options"], f"{prefix}{name}[]." if option.get("type") == "list" else f"{prefix}{name}."
+            )
+    return rows
+
+
+def _text(value) -> str:
+    return " ".join(value) if isinstance(value, list) else (value or "")
+
+
 def render(spec_file: Path) -> str:
     specs = yaml.safe_load(spec_file.read_text())["argument_specs"]
     lines = [BEGIN, ""]
     for entry, spec in specs.items():
         lines.append(f"Entry point `{entry}`: {plain(spec['short_description'])}.")
         lines += ["", "| Variable | Type | Default | Description |", "| --- | --- | --- | --- |"]
-        for name, option in spec.get("options", {}).items():
-            kind = option.get("type", "str")
-            if kind == "list" and "elements" in option:
-                kind = f"list of {option['elements']}"
-            if option.get("choices"):
-                kind += " (" + ", ".join(f"`{c}`" for c in option["choices"]) + ")"
-            if option.get("required"):
-                default = "*required*"
-            elif "default" in option:
-                dumped = yaml.safe_dump(option["default"], default_flow_style=True)
-                default = f"`{dumped.strip().removesuffix('...').strip()}`"
-            else:
-                default = "per platform, see description"
-            description = option.get("description", "")
-            if isinstance(description, list):
-                description = " ".join(description)
-            shown = plain(default) if default.startswith("`") else default
-            lines.append(f"| `{name}` | {kind} | {shown} | {plain(description)} |")
+        lines += _rows(spec.get("options", {}))
         lines.append("")
     lines.append(END)
     return "\n".join(lines)
+
+
+def render_reference(spec_file: Path) -> str:
+    """docs/reference/<role>.md: the whole page comes from argument_specs."""
+    role = spec_file.parents[1].name
+    specs = yaml.safe_load(spec_file.read_text())["argument_specs"]
+    lines = [
+        f"# Reference: hostnative.devpi.{role}",
+        "",
+        f"<!-- Generated from roles/{role}/meta/argument_specs.yml by `make docs`; do not edit. -->",
+        "",
+    ]
+    for entry, spec in specs.items():
+        lines += [f"## Entry point `{entry}`", "", plain(spec["short_description"]) + ".", ""]
+        description = spec.get("description", [])
+        for paragraph in description if isinstance(description, list) else [description]:
+            lines += [plain(paragraph), ""]
+        lines += ["| Variable | Type | Default | Description |", "| --- | --- | --- | --- |"]
+        lines += _rows(spec.get("options", {}))
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _row(name: str, option: dict) -> str:
+    kind = option.get("type", "str")
+    if kind == "list" and "elements" in option:
+        kind = f"list of {option['elements']}"
+    if option.get("choices"):
+        kind += " (" + ", ".join(f"`{c}`" for c in option["choices"]) + ")"
+    if option.get("required"):
+        default = "*required*"
+    elif "default" in option:
+        dumped = yaml.safe_dump(option["default"], default_flow_style=True)
+        default = plain(f"`{dumped.strip().removesuffix('...').strip()}`")
+    else:
+        default = "see description"
+    return f"| `{name}` | {kind} | {default} | {plain(_text(option.get('description')))} |"
 
 
 def main() -> int:
@@ -80,9 +117,17 @@ def main() -> int:
             if args.write:
                 readme.write_text(wanted)
                 print(f"wrote {readme.relative_to(ROOT)}")
+        page = ROOT / "docs" / "reference" / f"{spec_file.parents[1].name}.md"
+        wanted = render_reference(spec_file)
+        if not page.exists() or page.read_text() != wanted:
+            stale.append(page)
+            if args.write:
+                page.parent.mkdir(parents=True, exist_ok=True)
+                page.write_text(wanted)
+                print(f"wrote {page.relative_to(ROOT)}")
     if args.check and stale:
-        for readme in stale:
-            print(f"{readme.relative_to(ROOT)} is out of date with argument_specs: run `make docs`", file=sys.stderr)
+        for path in stale:
+            print(f"{path.relative_to(ROOT)} is out of date with argument_specs: run `make docs`", file=sys.stderr)
         return 1
     return 0
 
