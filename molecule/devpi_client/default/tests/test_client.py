@@ -120,7 +120,9 @@ def test_twine_uploads_with_no_flags_and_pip_installs_it(host):
     venv = f"/tmp/inst-{uuid.uuid4().hex[:6]}"
     install = as_dev(
         host,
-        f"uv venv -q {venv} && VIRTUAL_ENV={venv} uv pip install --no-cache --index-url {SITE}/dev/dev/+simple/ {name}",
+        # --default-index: the environment's UV_DEFAULT_INDEX wins over the legacy --index-url
+        f"uv venv -q {venv} && VIRTUAL_ENV={venv} uv pip install --no-cache --default-index {SITE}/dev/dev/+simple/"
+        f" {name}",
     )
     assert install.rc == 0, install.stdout + install.stderr
 
