@@ -14,8 +14,8 @@ index="http://127.0.0.1:$port/root/pypi/+simple/"
 
 up() {
   if ! podman container exists "$name"; then
-    # Caddy listens on the container's port 80; the host reaches it on its own loopback only.
-    podman run -d --name "$name" --hostname "$name" --systemd=always -p "127.0.0.1:$port:80" "$image" /sbin/init >/dev/null
+    # Caddy listens on the container's port 8080; the host reaches it on its own loopback only.
+    podman run -d --name "$name" --hostname "$name" --systemd=always -p "127.0.0.1:$port:8080" "$image" /sbin/init >/dev/null
   fi
   [ "$(podman inspect -f '{{.State.Running}}' "$name")" = true ] || podman start "$name" >/dev/null
   for _ in $(seq 1 60); do
