@@ -78,7 +78,7 @@ mise-lint: $(MISE_BIN)
 	$(MISE_BIN) run lint
 
 unit: venv $(CADDY_BIN) $(MISE_BIN)
-	CADDY=$(CADDY_BIN) MISE=$(MISE_BIN) pytest -q tests/unit
+	CADDY=$(CADDY_BIN) MISE=$(MISE_BIN) pytest -q -n 2 tests/unit
 
 docs-check: venv
 	python3 tests/harness/role_docs.py --check
