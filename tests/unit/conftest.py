@@ -197,6 +197,25 @@ def tasks_until_failure(output):
     return _TASK_RE.findall(output.split("fatal:", 1)[0])
 
 
+def role_playbook(directory, role, *, gather_facts=True):
+    """A playbook in `directory` that applies one role of this collection to every host; returns its path."""
+    facts = "gather_facts: true\n  gather_subset: [min]" if gather_facts else "gather_facts: false"
+    playbook = directory / "play.yml"
+    playbook.write_text(f"- hosts: all\n  {facts}\n  roles:\n    - hostnative.devpi.{role}\n")
+    return playbook
+
+
+def assert_failed_in_preflight(rc, output, expected, preflight):
+    """The run failed in a task whose name matches the regex `preflight` and said `expected` (whitespace folded).
+
+    Returns the names of the tasks that ran, for further checks."""
+    assert rc != 0, output
+    tasks = tasks_until_failure(output)
+    assert tasks and preflight.match(tasks[-1]), f"failed in {tasks[-1:]!r}, not in preflight\n{output}"
+    assert expected in " ".join(output.split()), output
+    return tasks
+
+
 def caddy_adapt(tmp_path, text, *, validate=True):
     """The real Caddy on a Caddyfile text: `caddy validate` (unless told not to), then `caddy adapt` -> JSON config."""
     path = tmp_path / "devpi.caddy"

@@ -6,26 +6,25 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 
 import jinja2
 import pytest
 import yaml
-from conftest import REPO, ansible_playbook, caddy_adapt, tasks_until_failure
+from conftest import REPO, ansible_playbook, assert_failed_in_preflight, caddy_adapt, role_playbook
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 ROLE = REPO / "roles" / "devpi_caddy"
+PREFLIGHT_TASKS = re.compile(r"^(Check |Validating arguments)")
 
 
 @pytest.fixture(scope="module")
 def run_role(tmp_path_factory):
     base = tmp_path_factory.mktemp("caddy-preflight")
-    playbook = base / "play.yml"
-    playbook.write_text(
-        "- hosts: all\n  gather_facts: true\n  gather_subset: [min]\n  roles:\n    - hostnative.devpi.devpi_caddy\n"
-    )
+    playbook = role_playbook(base, "devpi_caddy")
     good = {
         "devpi_caddy_install": False,
         "devpi_caddy_platform": "Linux",
@@ -63,10 +62,7 @@ CASES = [
 @pytest.mark.parametrize(("overrides", "expected"), CASES, ids=[f"bad-{i}" for i in range(len(CASES))])
 def test_bad_input_fails_in_preflight(run_role, overrides, expected):
     rc, output = run_role(overrides)
-    assert rc != 0, output
-    tasks = tasks_until_failure(output)
-    assert tasks[-1].startswith(("Check ", "Validating arguments")), tasks
-    assert expected in " ".join(output.split()), output
+    assert_failed_in_preflight(rc, output, expected, PREFLIGHT_TASKS)
 
 
 def test_good_input_passes_in_check_mode(run_role):

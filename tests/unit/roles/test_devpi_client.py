@@ -13,7 +13,7 @@ import tomllib
 
 import pytest
 import yaml
-from conftest import ansible_playbook, tasks_until_failure
+from conftest import ansible_playbook, assert_failed_in_preflight, role_playbook
 
 PREFLIGHT = re.compile(r"^(Validating arguments against arg spec|Check .*|Resolve .*|Say which secret.*|Work out .*)")
 REF = "op://unit/devpi-packages/password"
@@ -27,8 +27,7 @@ def run_client(tmp_path):
     secrets = tmp_path / "secrets.yml"
     secrets.write_text(yaml.safe_dump({REF: PASSWORD}))
     secrets.chmod(0o600)
-    playbook = tmp_path / "play.yml"
-    playbook.write_text("- hosts: all\n  gather_facts: true\n  roles:\n    - hostnative.devpi.devpi_client\n")
+    playbook = role_playbook(tmp_path, "devpi_client")
     good = {
         "devpi_client_url": "http://devpi.example.org:4040",
         "devpi_client_index": "packages/stable",
@@ -90,10 +89,7 @@ CASES = [
 @pytest.mark.parametrize(("overrides", "expected"), CASES, ids=[f"bad-{i}" for i in range(len(CASES))])
 def test_bad_input_fails_in_preflight_and_writes_nothing(run_client, overrides, expected):
     rc, output = run_client(overrides)
-    assert rc != 0, output
-    tasks = tasks_until_failure(output)
-    assert PREFLIGHT.match(tasks[-1]), tasks
-    assert expected in " ".join(output.split()), output
+    assert_failed_in_preflight(rc, output, expected, PREFLIGHT)
     assert PASSWORD not in output
     assert not run_client.home.exists()
 

@@ -16,7 +16,15 @@ import re
 
 import pytest
 import yaml
-from conftest import ROOT_PASSWORD, ansible_playbook, api, start_devpi_with_mirror, stop_devpi, tasks_until_failure
+from conftest import (
+    ROOT_PASSWORD,
+    ansible_playbook,
+    api,
+    assert_failed_in_preflight,
+    role_playbook,
+    start_devpi_with_mirror,
+    stop_devpi,
+)
 
 MARKER = "Seed-User-Secret-5830"
 EMPTY_MARKER = "op://unit/empty/password"
@@ -43,8 +51,7 @@ GOOD_INDEXES = [
 @pytest.fixture(scope="module")
 def run_seed(tmp_path_factory, devpi_url):
     base = tmp_path_factory.mktemp("seed-preflight")
-    playbook = base / "play.yml"
-    playbook.write_text("- hosts: all\n  gather_facts: false\n  roles:\n    - hostnative.devpi.devpi_seed\n")
+    playbook = role_playbook(base, "devpi_seed", gather_facts=False)
     secrets = base / "secrets.yml"
     secrets.write_text(
         yaml.safe_dump({ROOT_REF: ROOT_PASSWORD, USER_REF: MARKER, EMPTY_MARKER: "", "op://unit/x/y": "z"})
@@ -134,11 +141,8 @@ CASES = [
 def test_bad_input_fails_in_preflight_and_changes_nothing(run_seed, devpi_url, overrides, expected):
     before = listing(devpi_url)
     rc, output = run_seed(overrides)
-    assert rc != 0, output
-    tasks = tasks_until_failure(output)
-    assert tasks and PREFLIGHT_TASKS.match(tasks[-1]), f"failed in {tasks[-1:]!r}, not in preflight\n{output}"
+    tasks = assert_failed_in_preflight(rc, output, expected, PREFLIGHT_TASKS)
     assert all(PREFLIGHT_TASKS.match(task) for task in tasks), tasks
-    assert expected in " ".join(output.split()), output
     assert MARKER not in output
     assert ROOT_PASSWORD not in output
     assert listing(devpi_url) == before

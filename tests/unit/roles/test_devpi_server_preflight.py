@@ -11,7 +11,7 @@ import re
 
 import pytest
 import yaml
-from conftest import ansible_playbook, tasks_until_failure
+from conftest import ansible_playbook, assert_failed_in_preflight, role_playbook
 
 SECRET = "Marker-Secret-Value-9271"
 PREFLIGHT_TASKS = re.compile(r"^(Validating arguments against arg spec|Check .*|Read the host's state)")
@@ -20,10 +20,7 @@ PREFLIGHT_TASKS = re.compile(r"^(Validating arguments against arg spec|Check .*|
 @pytest.fixture(scope="module")
 def run_role(tmp_path_factory):
     base = tmp_path_factory.mktemp("preflight")
-    playbook = base / "play.yml"
-    playbook.write_text(
-        "- hosts: all\n  gather_facts: true\n  gather_subset: [min]\n  roles:\n    - hostnative.devpi.devpi_server\n"
-    )
+    playbook = role_playbook(base, "devpi_server")
     good = {
         "devpi_server_platform": "Linux",
         "devpi_server_root_password": SECRET,
@@ -40,11 +37,6 @@ def run_role(tmp_path_factory):
         return ansible_playbook(playbook, vars_file, check=True, verbosity=verbosity)
 
     return run
-
-
-def failing_task(output):
-    tasks = tasks_until_failure(output)
-    return tasks[-1] if tasks else None, tasks
 
 
 CASES = [
@@ -80,11 +72,8 @@ CASES = [
 )
 def test_bad_input_fails_in_preflight(run_role, overrides, expected):
     rc, output = run_role(overrides)
-    assert rc != 0, output
-    task, tasks = failing_task(output)
-    assert task is not None and PREFLIGHT_TASKS.match(task), f"failed in {task!r}, not in preflight\n{output}"
+    tasks = assert_failed_in_preflight(rc, output, expected, PREFLIGHT_TASKS)
     assert all(PREFLIGHT_TASKS.match(t) or t == "Gathering Facts" for t in tasks), tasks
-    assert expected in " ".join(output.split()), output
     assert SECRET not in output
 
 
