@@ -130,7 +130,7 @@ def wanted_config(module):
     if params["type"] == "stage":
         misplaced = [key for key in MIRROR_ONLY_KEYS if key in wanted]
         if misplaced:
-            module.fail_json(msg=f"{', '.join(misplaced)} apply to mirror indexes only; {params['name']} is a stage")
+            module.fail_json(msg=f"{', '.join(misplaced)}: only for mirror indexes; {params['name']} is a stage")
     return wanted
 
 

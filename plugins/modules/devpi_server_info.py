@@ -123,10 +123,13 @@ group:
   type: dict
   sample: {exists: true, gid: 999}
 service:
-  description: Whether the service is running (V(active)) and starts at boot or login (V(enabled)).
+  description:
+    - Whether the service is running (V(active)) and starts at boot or login (V(enabled)).
+    - V(restarts) counts systemd's automatic restarts since the last explicit start (null under launchd or when
+      systemd does not say); above 0 right after a (re)start, the service crashed since.
   returned: always
   type: dict
-  sample: {active: true, enabled: true}
+  sample: {active: true, enabled: true, restarts: 0}
 config:
   description: The keys of the C(devpi-server:) mapping in O(config_file); empty when it does not exist.
   returned: always
@@ -139,6 +142,8 @@ server:
     - V(root_password_empty) is true when C(root) can log in with an empty password.
     - V(root_password_valid) is true when C(root) can log in with O(root_password), null when that was not given
       or the server was not reachable.
+    - V(listener) says who holds the port of O(server_url) - V(devpi) (it answers there, or the service is active
+      with that port in O(config_file)), V(other) (another program accepts connections there), or V(none).
   returned: always
   type: dict
   sample:
@@ -146,6 +151,7 @@ server:
     root_pypi: {type: mirror, mirror_no_project_list: true}
     root_password_empty: false
     root_password_valid: true
+    listener: devpi
 """
 
 import grp
@@ -154,8 +160,10 @@ import os
 import pwd
 import re
 import shutil
+import socket
 import stat
 import subprocess
+from urllib.parse import urlsplit
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.hostnative.devpi.plugins.module_utils._devpi_client import DevpiClient, DevpiError
@@ -239,16 +247,22 @@ def _run(argv):
 
 def describe_service(manager, service):
     if not manager or not service:
-        return {"active": False, "enabled": False}
+        return {"active": False, "enabled": False, "restarts": None}
     if manager == "systemd":
         rc_active = _run(["systemctl", "is-active", "--quiet", service])[0]
         rc_enabled = _run(["systemctl", "is-enabled", "--quiet", service])[0]
-        return {"active": rc_active == 0, "enabled": rc_enabled == 0}
+        # Automatic restarts (Restart=) since the last explicit start: > 0 right after a restart means it crashed.
+        rc_show, restarts = _run(["systemctl", "show", "--property", "NRestarts", "--value", service])
+        return {
+            "active": rc_active == 0,
+            "enabled": rc_enabled == 0,
+            "restarts": int(restarts) if rc_show == 0 and restarts.isdigit() else None,
+        }
     # launchd: a service that is bootstrapped into its domain is loaded; RunAtLoad/KeepAlive make it run.
     rc, out = _run(["launchctl", "print", service])
     loaded = rc == 0
     running = loaded and re.search(r"^\s*state = running\s*$", out, re.MULTILINE) is not None
-    return {"active": running, "enabled": loaded}
+    return {"active": running, "enabled": loaded, "restarts": None}
 
 
 def read_config(path):
@@ -273,10 +287,29 @@ def read_config(path):
     return keys
 
 
-def describe_server(url, timeout, active, root_password=None):
+def port_open(url, timeout):
+    """Whether something accepts TCP connections at the URL's host and port."""
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname, parts.port or 80), timeout=timeout):
+            return True
+    except (OSError, ValueError):
+        return False
+
+
+def listener(url, timeout, active, reachable, config_port):
+    """Who holds the server URL's port: devpi (this service), another program, or nobody."""
+    if reachable or (active and str(urlsplit(url).port) == str(config_port)):
+        return "devpi"
+    return "other" if port_open(url, timeout) else "none"
+
+
+def describe_server(url, timeout, active, root_password=None, config_port=None):
     result = {"reachable": False, "root_pypi": None, "root_password_empty": False, "root_password_valid": None}
-    if not url or not active:
-        return result
+    if not url:
+        return {**result, "listener": "none"}
+    if not active:
+        return {**result, "listener": listener(url, timeout, active, False, config_port)}
     client = DevpiClient(url, timeout=timeout)  # anonymous: the probe only reads
     try:
         client.request("GET", "/+api")
@@ -287,6 +320,7 @@ def describe_server(url, timeout, active, root_password=None):
             result["root_password_valid"] = client.can_login("root", root_password)
     except DevpiError:
         pass  # not answering (yet): reported as not reachable, with what was learnt before
+    result["listener"] = listener(url, timeout, active, result["reachable"], config_port)
     return result
 
 
@@ -309,6 +343,7 @@ def main():
     )
     params = module.params
     service = describe_service(params["service_manager"], params["service"])
+    config = read_config(params["config_file"])
     module.exit_json(
         changed=False,
         paths={path: describe_path(path) for path in params["paths"]},
@@ -317,9 +352,13 @@ def main():
         user=describe_user(params["user"]),
         group=describe_group(params["group"]),
         service=service,
-        config=read_config(params["config_file"]),
+        config=config,
         server=describe_server(
-            params["server_url"], params["server_timeout"], service["active"], params["root_password"]
+            params["server_url"],
+            params["server_timeout"],
+            service["active"],
+            params["root_password"],
+            config.get("port"),
         ),
     )
 

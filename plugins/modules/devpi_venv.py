@@ -44,6 +44,13 @@ options:
   ca_bundle:
     description: PEM bundle to verify the index's certificate with.
     type: path
+  sources:
+    description:
+      - Local source directories of some of the pinned projects, by project name (a project of O(packages)).
+      - Such a project is built from its directory (its build backend comes from O(index_url)) and must have the
+        pinned version there; the pin decides, as for every other project, whether anything runs.
+    type: dict
+    default: {}
 attributes:
   check_mode:
     support: full
@@ -56,6 +63,14 @@ EXAMPLES = r"""
   hostnative.devpi.devpi_venv:
     path: /opt/devpi/venv
     packages: [devpi-server==6.20.3, devpi-web==5.1.1]
+    uv: /opt/devpi/bin/uv
+
+- name: The same, with a plugin built from a local source directory that has version 1.0.0
+  hostnative.devpi.devpi_venv:
+    path: /opt/devpi/venv
+    packages: [devpi-server==6.20.3, devpi-web==5.1.1, hostnative-devpi-guard==1.0.0]
+    sources:
+      hostnative-devpi-guard: /opt/devpi/src/hostnative-devpi-guard
     uv: /opt/devpi/bin/uv
 """
 
@@ -82,6 +97,7 @@ import shutil
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.hostnative.devpi.plugins.module_utils._venv import (
     installed_distributions,
+    normalize_name,
     parse_pin,
     pins_missing,
     venv_python,
@@ -126,10 +142,36 @@ def create_venv(module, path, env, result):
         module.fail_json(msg=f"uv venv failed (rc={rc}): {err.strip() or out.strip()}", **result)
 
 
-def install_pins(module, path, env, result):
+def parse_sources(module, pins):
+    """Normalized project name -> source directory; every name must be one of the pins."""
+    sources = {normalize_name(name): directory for name, directory in module.params["sources"].items()}
+    unknown = sorted(set(sources) - set(pins))
+    if unknown:
+        module.fail_json(msg=f"sources: {', '.join(unknown)} not among the pinned packages")
+    return sources
+
+
+def requirements(module, sources):
+    """The pins as uv reads them: name==version, or `name @ file://dir` for a project with a local source.
+
+    Directories are looked at only here, when installing: in check mode on a new host they need not exist yet."""
+    specs = []
+    for spec in module.params["packages"]:
+        name = parse_pin(spec)[0]
+        directory = sources.get(name)
+        if directory is None:
+            specs.append(spec)
+        elif not os.path.isdir(directory):
+            module.fail_json(msg=f"sources: {name}: {directory} is not a directory")
+        else:
+            specs.append(f"{name} @ file://{os.path.abspath(directory)}")
+    return specs
+
+
+def install_pins(module, path, env, result, specs):
     params = module.params
     argv = [params["uv"], "pip", "install", "--python", venv_python(path), "--index-url", params["index_url"]]
-    rc, out, err = module.run_command(argv + params["packages"], environ_update=env)
+    rc, out, err = module.run_command(argv + specs, environ_update=env)
     if rc != 0:
         module.fail_json(msg=f"uv pip install failed (rc={rc}): {err.strip() or out.strip()}", **result)
     still_missing = pins_missing(path, params["packages"])
@@ -146,11 +188,13 @@ def main():
             "uv": {"type": "path", "required": True},
             "index_url": {"type": "str", "default": "https://pypi.org/simple"},
             "ca_bundle": {"type": "path"},
+            "sources": {"type": "dict", "default": {}},
         },
         supports_check_mode=True,
     )
     path = module.params["path"]
     pins = parse_pins(module)
+    sources = parse_sources(module, pins)
     usable = os.access(venv_python(path), os.X_OK)
     have = installed_distributions(path) if usable else {}
     before = {name: have.get(name) for name in pins}
@@ -173,7 +217,7 @@ def main():
     env = uv_env(module.params["ca_bundle"])
     if not usable:
         create_venv(module, path, env, result)
-    install_pins(module, path, env, result)
+    install_pins(module, path, env, result, requirements(module, sources))
     after = installed_distributions(path)
     result["after"] = {name: after.get(name) for name in pins}
     module.exit_json(**result)

@@ -78,9 +78,12 @@ def _check_index_values(where, index):
         raise PlanError(f"{where}: type must be stage or mirror, got {kind!r}")
     misplaced = [key for key in MIRROR_ONLY_KEYS if key in index]
     if kind == "stage" and misplaced:
-        raise PlanError(f"{where}: {', '.join(misplaced)} apply to mirror indexes only; this is a stage")
+        raise PlanError(f"{where}: {', '.join(misplaced)}: only for mirror indexes; this is a stage")
     if kind == "mirror" and not index.get("mirror_url"):
         raise PlanError(f"{where}: a mirror needs mirror_url")
+    mirror_url = index.get("mirror_url")
+    if kind == "mirror" and not (isinstance(mirror_url, str) and re.match(r"^https?://[^/\s]+", mirror_url)):
+        raise PlanError(f"{where}: mirror_url must be an http(s) URL, got {mirror_url!r}")
     for key in LIST_KEYS:
         value = index.get(key, [])
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):

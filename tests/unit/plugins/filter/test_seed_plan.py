@@ -67,9 +67,19 @@ BAD = [
         "devpi_seed_indexes[0] ('packages/m'): a mirror needs mirror_url",
     ),
     (
+        [{"name": "packages/m", "type": "mirror", "mirror_url": "file:///srv/simple"}],
+        USERS,
+        "devpi_seed_indexes[0] ('packages/m'): mirror_url must be an http(s) URL, got 'file:///srv/simple'",
+    ),
+    (
+        [{"name": "packages/m", "type": "mirror", "mirror_url": "https://"}],
+        USERS,
+        "devpi_seed_indexes[0] ('packages/m'): mirror_url must be an http(s) URL, got 'https://'",
+    ),
+    (
         [{"name": "packages/dev", "mirror_url": "https://pypi.org/simple/"}],
         USERS,
-        "devpi_seed_indexes[0] ('packages/dev'): mirror_url apply to mirror indexes only; this is a stage",
+        "devpi_seed_indexes[0] ('packages/dev'): mirror_url: only for mirror indexes; this is a stage",
     ),
     (
         [{"name": "packages/dev", "type": "proxy"}],

@@ -94,7 +94,7 @@ def test_type_change_is_an_error(index, owner):
 def test_stage_with_mirror_url_and_mirror_without_one(index, owner):
     stage = index(f"{owner}/dev", mirror_url="https://pypi.org/simple/")
     assert stage["failed"] is True
-    assert stage["msg"] == f"mirror_url apply to mirror indexes only; {owner}/dev is a stage"
+    assert stage["msg"] == f"mirror_url: only for mirror indexes; {owner}/dev is a stage"
     mirror = index(f"{owner}/m", type="mirror")
     assert mirror["msg"] == f"mirror_url is required to create the mirror index {owner}/m"
 

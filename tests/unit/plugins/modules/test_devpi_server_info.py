@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pwd
+import socket
 
 import pytest
 from conftest import api, free_port, start_devpi, stop_devpi
@@ -97,14 +98,31 @@ def test_users_groups_and_uv(run_module, tmp_path):
 @pytest.mark.parametrize(
     ("target", "expected"),
     [
-        ("gui/501/org.example.running", {"active": True, "enabled": True}),
-        ("gui/501/org.example.stopped", {"active": False, "enabled": True}),
-        ("gui/501/org.example.absent", {"active": False, "enabled": False}),
+        ("gui/501/org.example.running", {"active": True, "enabled": True, "restarts": None}),
+        ("gui/501/org.example.stopped", {"active": False, "enabled": True, "restarts": None}),
+        ("gui/501/org.example.absent", {"active": False, "enabled": False, "restarts": None}),
     ],
 )
 def test_launchd_service_state(run_module, launchctl, target, expected):
     result = run_module("devpi_server_info", {"service_manager": "launchd", "service": target}, env=launchctl)
     assert result["service"] == expected
+
+
+@pytest.mark.parametrize(("nrestarts", "expected"), [("0", 0), ("3", 3), ("", None)])
+def test_systemd_service_state_counts_automatic_restarts(run_module, tmp_path, nrestarts, expected):
+    """A stand-in systemctl: active, enabled, and NRestarts as given (empty: systemd says nothing)."""
+    bindir = tmp_path / "fakebin"
+    bindir.mkdir()
+    script = bindir / "systemctl"
+    script.write_text(
+        f'#!/bin/sh\ncase "$1" in\n  is-active|is-enabled) exit 0 ;;\n'
+        f'  show) [ "$*" = "show --property NRestarts --value devpi.service" ] && echo "{nrestarts}" ;;\n'
+        f"  *) exit 64 ;;\nesac\n"
+    )
+    script.chmod(0o755)
+    env = {"PATH": f"{bindir}:{os.environ['PATH']}"}
+    result = run_module("devpi_server_info", {"service_manager": "systemd", "service": "devpi.service"}, env=env)
+    assert result["service"] == {"active": True, "enabled": True, "restarts": expected}
 
 
 def test_server_is_only_asked_when_the_service_is_active(run_module, devpi, launchctl):
@@ -113,18 +131,26 @@ def test_server_is_only_asked_when_the_service_is_active(run_module, devpi, laun
         {"service_manager": "launchd", "service": "gui/501/org.example.stopped", "server_url": devpi},
         env=launchctl,
     )
+    # Not asked, but the port is held: by a program that is not this service, as far as the probe can tell.
     assert result["server"] == {
         "reachable": False,
         "root_pypi": None,
         "root_password_empty": False,
         "root_password_valid": None,
+        "listener": "other",
     }
 
 
 def test_reports_empty_root_password_and_root_pypi_of_a_real_server(run_module, devpi, launchctl):
     probe = {"service_manager": "launchd", "service": "gui/501/org.example.running", "server_url": devpi}
     fresh = run_module("devpi_server_info", probe, env=launchctl)["server"]
-    assert fresh == {"reachable": True, "root_pypi": None, "root_password_empty": True, "root_password_valid": None}
+    assert fresh == {
+        "reachable": True,
+        "root_pypi": None,
+        "root_password_empty": True,
+        "root_password_valid": None,
+        "listener": "devpi",
+    }
 
     assert api(devpi + "/root", "PATCH", {"password": "s3cret-root"}, auth=("root", ""))[0] == 200
     body = {"type": "mirror", "mirror_url": "https://pypi.org/simple/", "mirror_no_project_list": True}
@@ -151,4 +177,46 @@ def test_unreachable_server(run_module, launchctl):
         "server_url": f"http://127.0.0.1:{free_port()}",
         "server_timeout": 2,
     }
-    assert run_module("devpi_server_info", probe, env=launchctl)["server"]["reachable"] is False
+    server = run_module("devpi_server_info", probe, env=launchctl)["server"]
+    assert (server["reachable"], server["listener"]) == (False, "none")
+
+
+@pytest.fixture
+def other_program():
+    """A TCP listener on a loopback port that is not devpi (it accepts and says nothing)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        yield sock.getsockname()[1]
+
+
+@pytest.mark.parametrize("service", ["gui/501/org.example.running", "gui/501/org.example.stopped"])
+def test_a_port_held_by_another_program(run_module, launchctl, tmp_path, other_program, service):
+    """Whether or not devpi's service runs (on its configured port 3141), the new port is someone else's."""
+    config = tmp_path / "devpi-server.yml"
+    config.write_text("devpi-server:\n  port: '3141'\n")
+    probe = {
+        "service_manager": "launchd",
+        "service": service,
+        "config_file": str(config),
+        "server_url": f"http://127.0.0.1:{other_program}",
+        "server_timeout": 2,
+    }
+    server = run_module("devpi_server_info", probe, env=launchctl)["server"]
+    assert (server["reachable"], server["listener"]) == (False, "other")
+
+
+def test_an_active_service_on_its_configured_port_holds_it_even_when_it_does_not_answer(
+    run_module, launchctl, tmp_path, other_program
+):
+    config = tmp_path / "devpi-server.yml"
+    config.write_text(f"devpi-server:\n  port: '{other_program}'\n")
+    probe = {
+        "service_manager": "launchd",
+        "service": "gui/501/org.example.running",
+        "config_file": str(config),
+        "server_url": f"http://127.0.0.1:{other_program}",
+        "server_timeout": 2,
+    }
+    server = run_module("devpi_server_info", probe, env=launchctl)["server"]
+    assert (server["reachable"], server["listener"]) == (False, "devpi")

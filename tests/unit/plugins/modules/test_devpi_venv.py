@@ -158,3 +158,96 @@ def test_unknown_version_fails_and_reports_uv(run_module, index, uv, tmp_path):
     assert result["failed"] is True
     assert result["msg"].startswith("uv pip install failed")
     assert "tinypkg" in result["msg"]
+
+
+IN_TREE_BACKEND = '''
+"""A PEP 517 backend in the source tree itself, so the test needs no build backend from an index."""
+import base64, hashlib, os, zipfile
+
+NAME, VERSION = "srcpkg", open(os.path.join(os.path.dirname(__file__), "VERSION")).read().strip()
+
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    dist = f"{NAME}-{VERSION}.dist-info"
+    files = {
+        f"{NAME}.py": f"VERSION = {VERSION!r}\\n",
+        f"{dist}/METADATA": f"Metadata-Version: 2.1\\nName: {NAME}\\nVersion: {VERSION}\\n",
+        f"{dist}/WHEEL": "Wheel-Version: 1.0\\nGenerator: test\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n",
+    }
+    record = [
+        f"{p},sha256={base64.urlsafe_b64encode(hashlib.sha256(t.encode()).digest()).rstrip(b'=').decode()},{len(t)}"
+        for p, t in files.items()
+    ]
+    files[f"{dist}/RECORD"] = "\\n".join(record + [f"{dist}/RECORD,,"]) + "\\n"
+    filename = f"{NAME}-{VERSION}-py3-none-any.whl"
+    with zipfile.ZipFile(os.path.join(wheel_directory, filename), "w") as archive:
+        for p, t in files.items():
+            archive.writestr(p, t)
+    return filename
+'''
+
+
+def source_tree(directory, version):
+    """A project directory whose wheel is built by a backend inside it (no network)."""
+    directory.mkdir(exist_ok=True)
+    (directory / "pyproject.toml").write_text(
+        '[build-system]\nrequires = []\nbuild-backend = "backend"\nbackend-path = ["."]\n'
+        f'[project]\nname = "srcpkg"\nversion = "{version}"\n'
+    )
+    (directory / "backend.py").write_text(IN_TREE_BACKEND)
+    (directory / "VERSION").write_text(version)
+    return directory
+
+
+def test_a_pinned_project_is_built_from_its_source_directory(run_module, index, uv, tmp_path):
+    shim, log = uv
+    venv = tmp_path / "venv"
+    source = source_tree(tmp_path / "srcpkg", "1.0")
+    env = {"UV_CACHE_DIR": str(tmp_path / "c")}
+    given = {**args(venv, shim, index, ["tinypkg==1.0", "SrcPkg==1.0"]), "sources": {"srcpkg": str(source)}}
+    first = run_module("devpi_venv", given, env=env)
+    assert first["changed"] is True, first
+    assert first["after"] == {"tinypkg": "1.0", "srcpkg": "1.0"}
+    installed = subprocess.check_output([venv / "bin" / "python", "-c", "import srcpkg; print(srcpkg.VERSION)"])  # noqa: S603 - the test's venv
+    assert installed.decode().strip() == "1.0"
+    assert f"srcpkg @ file://{source}" in calls(log)[-1]
+
+    log.unlink()
+    assert run_module("devpi_venv", given, env=env)["changed"] is False
+    assert calls(log) == []
+
+    # A new version in the directory and the pin that names it: rebuilt and upgraded in place.
+    source_tree(source, "1.1")
+    upgraded = run_module("devpi_venv", {**given, "packages": ["tinypkg==1.0", "srcpkg==1.1"]}, env=env)
+    assert (upgraded["before"]["srcpkg"], upgraded["after"]["srcpkg"]) == ("1.0", "1.1")
+
+
+def test_a_source_whose_version_is_not_the_pin_fails(run_module, index, uv, tmp_path):
+    source = source_tree(tmp_path / "srcpkg", "1.0")
+    given = {**args(tmp_path / "venv", uv[0], index, ["srcpkg==2.0"]), "sources": {"srcpkg": str(source)}}
+    result = run_module("devpi_venv", given, env={"UV_CACHE_DIR": str(tmp_path / "c")})
+    assert result["failed"] is True
+    assert "still not satisfied: ['srcpkg==2.0']" in result["msg"]
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        ({"otherpkg": "/nonexistent/otherpkg"}, "sources: otherpkg not among the pinned packages"),
+        ({"tinypkg": "/nonexistent/tinypkg"}, "sources: tinypkg: /nonexistent/tinypkg is not a directory"),
+    ],
+)
+def test_bad_sources_fail_before_anything_is_installed(run_module, index, uv, tmp_path, case):
+    sources, message = case
+    shim, log = uv
+    result = run_module("devpi_venv", {**args(tmp_path / "venv", shim, index, ["tinypkg==1.0"]), "sources": sources})
+    assert result["failed"] is True
+    assert result["msg"] == message
+    assert not [call for call in calls(log) if call.startswith("pip install")]
+
+
+def test_check_mode_does_not_need_the_source_directory_yet(run_module, index, uv, tmp_path):
+    """On a new host the role copies the source in the same run; check mode has not copied it."""
+    given = {**args(tmp_path / "venv", uv[0], index, ["srcpkg==1.0"]), "sources": {"srcpkg": str(tmp_path / "later")}}
+    result = run_module("devpi_venv", given, check_mode=True)
+    assert (result["changed"], result.get("failed", False)) == (True, False)
