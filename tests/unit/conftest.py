@@ -105,10 +105,10 @@ def api(url, method="GET", body=None, auth=None):
         return exc.code, None
 
 
-def start_devpi(serverdir, root_password=None):
+def start_devpi(serverdir, root_password=None, extra_args=()):
     """devpi-init (without root/pypi, like the role) and devpi-server on an ephemeral loopback port.
 
-    Returns (url, process). Cheap argon2 settings keep the start fast.
+    Returns (url, process). Cheap argon2 settings keep the start fast; extra_args go to devpi-server.
     """
     env = {**os.environ, "DEVPISERVER_SERVERDIR": str(serverdir)}
     init = [BIN / "devpi-init", "--no-root-pypi"]
@@ -119,7 +119,7 @@ def start_devpi(serverdir, root_password=None):
     log = open(serverdir.parent / f"{serverdir.name}.log", "wb")  # noqa: SIM115 - the process owns it
     argon = ["--argon2-memory-cost", "8192", "--argon2-time-cost", "1", "--argon2-parallelism", "1"]
     proc = subprocess.Popen(  # noqa: S603 - the venv's own devpi-server
-        [BIN / "devpi-server", "--host", "127.0.0.1", "--port", str(port), *argon],
+        [BIN / "devpi-server", "--host", "127.0.0.1", "--port", str(port), *argon, *extra_args],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,

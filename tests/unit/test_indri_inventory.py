@@ -99,6 +99,7 @@ def test_root_password_comes_from_the_writeups_1password_item(templar):
     indexes = [index["name"] for index in raw["devpi_seed_indexes"]]
     assert indexes == ["eblume/dev"]  # the personal upload index
     assert raw["devpi_caddy_install"] is False  # Homebrew's Caddy is managed elsewhere
+    assert raw["devpi_caddy_global_options"] is False  # and so are its global options
     assert raw["ansible_become"] is False  # a LaunchAgent: everything runs as the login user
 
 

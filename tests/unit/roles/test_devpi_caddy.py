@@ -7,11 +7,12 @@ from __future__ import annotations
 import datetime
 import json
 import re
+import subprocess
 
 import jinja2
 import pytest
 import yaml
-from conftest import REPO, ansible_playbook, assert_failed_in_preflight, caddy_adapt, role_playbook
+from conftest import CADDY, REPO, ansible_playbook, assert_failed_in_preflight, caddy_adapt, role_playbook
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -53,7 +54,18 @@ CASES = [
     ({"devpi_caddy_tls": "letsencrypt"}, "devpi_caddy_tls"),
     ({"devpi_caddy_upstream": "localhost"}, "devpi_caddy_upstream=localhost (host:port)"),
     ({"devpi_caddy_serverdir": "relative/dir"}, "devpi_caddy_serverdir=relative/dir"),
-    ({"devpi_caddy_trusted_networks": ["10.0.0.0"]}, 'devpi_caddy_trusted_networks: "10.0.0.0" is not a CIDR'),
+    ({"devpi_caddy_trusted_networks": ["10.0.0.0"]}, 'not networks: ["10.0.0.0"]'),
+    ({"devpi_caddy_trusted_networks": ["10.0.0.0/8", "10.0.0.0/33"]}, 'not networks: ["10.0.0.0/33"]'),
+    ({"devpi_caddy_trusted_networks": "10.0.0.0/8"}, "devpi_caddy_trusted_networks must be a list"),
+    ({"devpi_caddy_site_address": "https://"}, 'devpi_caddy_site_address="https://" names no host'),
+    ({"devpi_caddy_site_address": ":443", "devpi_caddy_tls": "internal"}, 'devpi_caddy_site_address=":443" names no'),
+    ({"devpi_caddy_site_address": "https://:8443"}, 'devpi_caddy_site_address="https://:8443" names no host'),
+    ({"devpi_caddy_site_address": "http://", "devpi_caddy_tls": "off"}, 'devpi_caddy_site_address="http://" names'),
+    (
+        {"devpi_caddy_lockdown": True, "devpi_server_root_lockdown": False},
+        "set devpi_server_root_lockdown=true as well",
+    ),
+    ({"devpi_caddy_admin_socket": "admin.sock"}, "devpi_caddy_admin_socket=admin.sock must be an absolute path"),
     ({"devpi_caddy_max_request_body_size": 0}, "devpi_caddy_max_request_body_size=0 (> 0)"),
     ({"devpi_caddy_outside_url": "pypi.example.org"}, "devpi_caddy_outside_url=pypi.example.org"),
 ]
@@ -65,14 +77,38 @@ def test_bad_input_fails_in_preflight(run_role, overrides, expected):
     assert_failed_in_preflight(rc, output, expected, PREFLIGHT_TASKS)
 
 
-def test_good_input_passes_in_check_mode(run_role):
-    rc, output = run_role({})
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {},
+        {"devpi_caddy_tls": "off", "devpi_caddy_site_address": ":8080"},
+        {"devpi_caddy_tls": "off", "devpi_caddy_site_address": "http://:8080"},
+        {"devpi_caddy_lockdown": True, "devpi_server_root_lockdown": True},
+    ],
+    ids=["default", "plain-port", "plain-http-port", "lockdown"],
+)
+def test_good_input_passes_in_check_mode(run_role, overrides):
+    rc, output = run_role(overrides)
     assert rc == 0, output
     assert "Write the devpi site snippet" in output
 
 
-def render(**overrides):
+def role_vars():
+    """The role's defaults and the plain (template-free) values of its vars/main.yml."""
     variables = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
+    derived = yaml.safe_load((ROLE / "vars" / "main.yml").read_text())
+    variables["_devpi_caddy_log_redacted"] = derived["_devpi_caddy_log_redacted"]
+    return variables, derived
+
+
+def render_text(text, variables):
+    # The template module's defaults: trim_blocks on, lstrip_blocks off.
+    environment = jinja2.Environment(trim_blocks=True, keep_trailing_newline=True, autoescape=False)  # noqa: S701 - renders a Caddyfile, not HTML
+    return environment.from_string(text).render(**variables)
+
+
+def render(**overrides):
+    variables, _derived = role_vars()
     variables.update(
         {
             "ansible_managed": "Ansible managed",
@@ -80,13 +116,12 @@ def render(**overrides):
             "devpi_caddy_upstream": "127.0.0.1:3141",
             "devpi_caddy_serverdir": "/var/lib/devpi/server",
             "devpi_caddy_max_request_body_size": 1073741824,
+            "devpi_caddy_trusted_networks": ["127.0.0.1/32", "::1/128"],  # the default, from devpi_server's list
             "devpi_caddy_access_log": "/tmp/devpi-caddy-unit.log",  # noqa: S108 - a path inside the rendered config
             **overrides,
         }
     )
-    # The template module's defaults: trim_blocks on, lstrip_blocks off.
-    environment = jinja2.Environment(trim_blocks=True, keep_trailing_newline=True, autoescape=False)  # noqa: S701 - renders a Caddyfile, not HTML
-    return environment.from_string((ROLE / "templates" / "devpi.caddy.j2").read_text()).render(**variables)
+    return render_text((ROLE / "templates" / "devpi.caddy.j2").read_text(), variables)
 
 
 def adapt(tmp_path, text):
@@ -144,13 +179,89 @@ def test_existing_certificate_files(tmp_path):
     assert (loaded["certificate"], loaded["key"]) == (str(cert), str(key_file))
 
 
-def test_lockdown_renders_the_three_rules(tmp_path):
-    text = json.dumps(adapt(tmp_path, render(devpi_caddy_lockdown=True, devpi_caddy_trusted_networks=["10.0.0.0/8"])))
-    assert text.count("not allowed from this network") == 3
-    assert '"ranges": ["10.0.0.0/8"]' in text
-    assert '"method": ["PUT", "PATCH", "DELETE"]' in text
-    closed = json.dumps(adapt(tmp_path, render(devpi_caddy_lockdown=True, devpi_caddy_lockdown_allow_uploads=False)))
-    assert '"method": ["PUT", "PATCH", "DELETE", "POST"]' in closed
+def routes(config):
+    return config["apps"]["http"]["servers"]["srv0"]["routes"][0]["handle"][0]["routes"]
+
+
+def test_lockdown_renders_the_management_rule_only(tmp_path):
+    """Management methods from outside get Caddy's 403; no header pattern for root (devpi decides who is root)."""
+    config = adapt(tmp_path, render(devpi_caddy_lockdown=True, devpi_caddy_trusted_networks=["10.0.0.0/8"]))
+    refusals = [
+        route
+        for route in routes(config)
+        for handler in route["handle"]
+        for inner in handler.get("routes", [])
+        for step in inner["handle"]
+        if step.get("body") == "management is not allowed from this network"
+    ]
+    assert len(refusals) == 1
+    matcher = refusals[0]["match"][0]
+    assert matcher["method"] == ["PUT", "PATCH", "DELETE"]
+    assert matcher["not"] == [{"remote_ip": {"ranges": ["10.0.0.0/8"]}}]
+    assert "header_regexp" not in json.dumps(config)
+    closed = adapt(tmp_path, render(devpi_caddy_lockdown=True, devpi_caddy_lockdown_allow_uploads=False))
+    assert '"method": ["PUT", "PATCH", "DELETE", "POST"]' in json.dumps(closed)
+
+
+def test_the_access_log_deletes_every_credential_field(tmp_path):
+    config = adapt(tmp_path, render())
+    access = [log for name, log in config["logging"]["logs"].items() if name != "default"]
+    assert len(access) == 1
+    encoder = access[0]["encoder"]
+    assert (encoder["format"], encoder["wrap"]["format"]) == ("filter", "json")
+    assert encoder["fields"] == {
+        "request>headers>Authorization": {"filter": "delete"},
+        "request>headers>Proxy-Authorization": {"filter": "delete"},
+        "request>headers>X-Devpi-Auth": {"filter": "delete"},
+        "request>headers>Cookie": {"filter": "delete"},
+        "resp_headers>Set-Cookie": {"filter": "delete"},
+    }
+
+
+def standalone(tmp_path, global_options=True):
+    """The standalone Caddyfile with the role's global options, importing one rendered snippet."""
+    variables, derived = role_vars()
+    sites = tmp_path / "sites"
+    sites.mkdir(exist_ok=True)
+    (sites / "devpi.caddy").write_text(render())
+    variables.update(
+        ansible_managed="Ansible managed",
+        devpi_caddy_global_options=global_options,
+        devpi_caddy_admin_socket="/run/caddy/admin.sock",
+        _devpi_caddy_import=f"import {sites}/*.caddy",
+    )
+    variables["_devpi_caddy_global_block"] = render_text(derived["_devpi_caddy_global_block"], variables)
+    return render_text((ROLE / "templates" / "Caddyfile.j2").read_text(), variables)
+
+
+def test_global_options_close_the_admin_port_and_the_trust_store(tmp_path):
+    config = adapt(tmp_path, standalone(tmp_path))
+    assert config["admin"]["listen"] == "unix//run/caddy/admin.sock"
+    assert config["apps"]["pki"]["certificate_authorities"]["local"]["install_trust"] is False
+    default = config["logging"]["logs"]["default"]["encoder"]
+    assert default["fields"]["request>headers>X-Devpi-Auth"] == {"filter": "delete"}
+    # Without them Caddy keeps its TCP admin endpoint: the option is what closes it.
+    assert "admin" not in adapt(tmp_path, standalone(tmp_path, global_options=False))
+
+
+def test_validate_leaves_no_local_ca_behind(tmp_path):
+    """The role's validate command on a TLS-internal site: Caddy's storage goes to a temporary dir that is removed."""
+    _variables, derived = role_vars()
+    home = tmp_path / "home"
+    home.mkdir()
+    site = tmp_path / "site.caddy"
+    site.write_text(render(devpi_caddy_tls="internal"))
+    script = derived["_devpi_caddy_validate_script"]
+    env = {"HOME": str(home), "PATH": "/usr/bin:/bin", "TMPDIR": str(tmp_path)}
+    argv = ["sh", "-c", script, CADDY, str(site)]
+    done = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)  # noqa: S603 - the role's script
+    assert done.returncode == 0, done.stderr
+    assert list(home.iterdir()) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["home", "site.caddy"]  # its storage dir is gone too
+    site.write_text("pypi.example.org {\n\tnot_a_directive\n}\n")
+    rejected = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)  # noqa: S603 - the role's script
+    assert rejected.returncode != 0
+    assert "not_a_directive" in rejected.stderr
 
 
 def test_an_outside_url_is_sent_as_is(tmp_path):

@@ -112,7 +112,11 @@ CASES = [
     ),
     (
         {"devpi_seed_indexes": [index("seedbad/dev", mirror_url="https://pypi.org/simple/")]},
-        "devpi_seed_indexes[0] ('seedbad/dev'): mirror_url apply to mirror indexes only",
+        "devpi_seed_indexes[0] ('seedbad/dev'): mirror_url: only for mirror indexes",
+    ),
+    (
+        {"devpi_seed_indexes": [index("seedbad/mirror", type="mirror", mirror_url="ftp://mirror.example/simple/")]},
+        "devpi_seed_indexes[0] ('seedbad/mirror'): mirror_url must be an http(s) URL, got 'ftp://mirror.example/simple/'",
     ),
     (
         {"devpi_seed_indexes": [index("seedbad/dev", bases="root/pypi")]},

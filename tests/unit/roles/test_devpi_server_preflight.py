@@ -8,6 +8,7 @@ started. A positive control proves the same base variables pass.
 from __future__ import annotations
 
 import re
+import socket
 
 import pytest
 import yaml
@@ -64,6 +65,21 @@ CASES = [
     ({"devpi_server_platform": "Windows"}, "devpi_server_platform"),
     ({"devpi_server_secret_argon2_memory_cost": 4}, "devpi_server_secret_argon2_memory_cost=4"),
     ({"devpi_server_launchd_label": "bad label"}, "devpi_server_launchd_label='bad label'"),
+    (
+        {"devpi_server_extra_packages": "devpi-ldap==2.2.0"},
+        'devpi_server_extra_packages must be a YAML list (one item per line, or [a, b]), not str "devpi-ldap==2.2.0"',
+    ),
+    ({"devpi_server_install_index_url": "http://pypi.example/simple"}, "need devpi_server_allow_insecure=true"),
+    ({"devpi_server_mirror_url": "http://pypi.example/simple/"}, "need devpi_server_allow_insecure=true"),
+    ({"devpi_server_listen_host": "0.0.0.0"}, "devpi_server_listen_host=0.0.0.0"),  # noqa: S104 - refused input
+    (
+        {"devpi_server_root_trusted_networks": ["10.0.0.0/8", "10.0.0.0/33"]},
+        'devpi_server_root_trusted_networks: ["10.0.0.0/33"] is not CIDR networks',
+    ),
+    (
+        {"devpi_server_root_trusted_networks": "10.0.0.0/8"},
+        "devpi_server_root_trusted_networks must be a YAML list",
+    ),
 ]
 
 
@@ -89,3 +105,25 @@ def test_secret_not_shown_even_at_vvv(run_role):
     assert rc != 0
     assert "devpi_server_listen_port=0" in " ".join(output.split())
     assert SECRET not in output
+
+
+def test_insecure_values_pass_when_allowed(run_role):
+    allowed = {
+        "devpi_server_allow_insecure": True,
+        "devpi_server_install_index_url": "http://pypi.example/simple",
+        "devpi_server_listen_host": "0.0.0.0",  # noqa: S104 - accepted when allowed
+    }
+    rc, output = run_role(allowed)
+    assert rc == 0, output
+
+
+def test_a_port_another_program_holds_fails_in_preflight(run_role):
+    """Something that is not devpi listens on the port (here: a bare socket): refused before anything changes."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        rc, output = run_role({"devpi_server_listen_port": port})
+    expected = f"devpi_server_listen_port={port}: another program already listens on 127.0.0.1:{port}"
+    tasks = assert_failed_in_preflight(rc, output, expected, PREFLIGHT_TASKS)
+    assert tasks[-1] == "Check the port is free or already devpi's"
