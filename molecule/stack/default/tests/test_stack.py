@@ -2,7 +2,7 @@
 
 Clients run inside the container and trust Caddy's internal root (appended to a copy of the system bundle).
 Requests to the site name come from 127.0.0.1 (trusted); requests to the container's own non-loopback address
-come from an untrusted address, for the lockdown checks.
+come from an untrusted address, for the lockdown checks. Fixtures and helpers: conftest.py.
 """
 
 from __future__ import annotations
@@ -12,53 +12,8 @@ import uuid
 from urllib.parse import urljoin, urlsplit
 
 import pytest
-from devpi_testinfra import ROOT_PASSWORD, build_project, install_clients
-
-SITE = "devpi.stack.test"
-BASE = f"https://{SITE}"
-SIMPLE = f"{BASE}/root/pypi/+simple/"
-UV = "/opt/devpi/bin/uv"
-UPLOADER = ("uploader", "molecule-Uploader-Pass-2718")
-CADDY_ROOT = "/var/lib/caddy/.local/share/caddy/pki/authorities/local/root.crt"
-BUNDLE = "/tmp/stack-ca.pem"
-TLS_ENV = f"SSL_CERT_FILE={BUNDLE} REQUESTS_CA_BUNDLE={BUNDLE} PIP_CERT={BUNDLE}"
-
-
-@pytest.fixture(scope="module")
-def tls(host):
-    """The system bundle plus Caddy's internal root; the environment that makes every client use it."""
-    host.check_output(f"cat /etc/ssl/certs/ca-certificates.crt {CADDY_ROOT} > {BUNDLE}")
-    return TLS_ENV
-
-
-@pytest.fixture(scope="module")
-def clients(host, tls):
-    """twine and devpi-client installed over HTTPS through Caddy and the mirror."""
-    return install_clients(host, "/opt/stack-clients", f"{tls} {UV}", SIMPLE)
-
-
-@pytest.fixture(scope="module")
-def dist(host, tls):
-    return build_project(host, "stackpkg", f"{tls} {UV}", SIMPLE)
-
-
-def curl(host, url, *args, body=False):
-    """(status, headers[, body]) of a request with the internal CA trusted."""
-    out = host.check_output(
-        f"curl -sS --cacert {BUNDLE} -D - {'' if body else '-o /dev/null'} {' '.join(args)} {url}"
-    ).replace("\r", "")
-    head, _blank, text = out.partition("\n\n")
-    lines = head.splitlines()
-    headers = {
-        key.strip().lower(): value.strip()
-        for key, _colon, value in (line.partition(":") for line in lines[1:] if ":" in line)
-    }
-    status = int(lines[0].split()[1])
-    return (status, headers, text) if body else (status, headers)
-
-
-def container_ip(host):
-    return host.check_output("hostname -I").split()[0]
+from conftest import BASE, BUNDLE, SIMPLE, SITE, UPLOADER, UV, container_ip, curl
+from devpi_testinfra import ROOT_PASSWORD
 
 
 def test_pip_installs_through_caddy(host, tls):
@@ -148,8 +103,9 @@ def test_lockdown_rejects_management_from_an_untrusted_address(host, tls, dist, 
     )
     assert (status, text.strip()) == (403, "management is not allowed from this network")
     assert api.call("GET", f"/{index}")[0] == 404
+    # root from there: refused by devpi itself (devpi_server_root_lockdown), whatever the spelling (test_security.py).
     status, _headers, text = curl(host, f"{BASE}/root/pypi", resolve, f"-u root:{ROOT_PASSWORD}", body=True)
-    assert (status, text.strip()) == (403, "root is not allowed from this network")
+    assert (status, json.loads(text)["message"]) == (403, "root is not allowed from this network")
     # Reads and uploads (POST, with the uploader's credentials) from there still work.
     assert curl(host, f"{SIMPLE}idna/", resolve)[0] == 200
     name, directory = dist
@@ -180,13 +136,19 @@ def test_access_log_records_requests_as_json(host, tls):
     assert mine[0]["status"] == 200
 
 
-def test_caddy_reads_devpi_files_through_the_group_only(host):
-    for path in ("/var/lib/devpi", "/var/lib/devpi/server"):
+def test_caddy_reads_devpi_files_through_the_files_group_only(host):
+    for path, mode in (("/var/lib/devpi", 0o710), ("/var/lib/devpi/server", 0o710)):
         directory = host.file(path)
-        assert (directory.user, directory.group, directory.mode) == ("devpi", "devpi", 0o710), path
+        assert (directory.user, directory.group, directory.mode) == ("devpi", "devpi-files", mode), path
     files = host.file("/var/lib/devpi/server/+files")
-    assert (files.group, files.mode) == ("devpi", 0o750)
-    assert "devpi" in host.user("caddy").groups
+    assert (files.group, files.mode) == ("devpi-files", 0o2750)
+    caddy_groups = host.user("caddy").groups
+    assert "devpi-files" in caddy_groups
+    assert "devpi" not in caddy_groups  # devpi's own group reads its configuration
     # Nothing for others: not even the name of a file in the server directory.
     assert host.run("runuser -u nobody -- ls /var/lib/devpi/server/+files").rc != 0
     assert host.file("/var/lib/devpi/secret").mode == 0o600
+    for private in (".sqlite", ".nodeinfo", ".serverversion"):
+        entry = host.file(f"/var/lib/devpi/server/{private}")
+        assert (entry.user, entry.mode) == ("devpi", 0o600), private
+        assert entry.group in {"devpi", "devpi-files"}, private  # at 0600 the group reads nothing
