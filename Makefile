@@ -16,6 +16,10 @@ export CONTAINERS_CONF := $(CURDIR)/tests/harness/containers.conf
 export PATH := $(BIN):$(PATH)
 export UV_PYTHON_DOWNLOADS := never
 
+# Wall time of each suite and scenario, printed at the end of `make test`.
+TIMINGS := $(CACHE)/timings.txt
+TIMED := $(CURDIR)/tests/harness/timed.sh $(TIMINGS)
+
 # Molecule scenarios, in the order they run (each one is `molecule test -s <path>`).
 SCENARIOS ?= $(patsubst molecule/%/molecule.yml,%,$(sort $(wildcard molecule/*/*/molecule.yml)))
 
@@ -75,31 +79,36 @@ $(MISE_BIN):
 	@npm install --silent --no-audit --no-fund --prefix $(CACHE)/mise @jdxcode/mise@$(MISE_VERSION) >/dev/null
 
 mise-lint: $(MISE_BIN)
-	$(MISE_BIN) run lint
+	$(TIMED) "lint (mise run lint)" $(MISE_BIN) run lint
 
 unit: venv $(CADDY_BIN) $(MISE_BIN)
-	CADDY=$(CADDY_BIN) MISE=$(MISE_BIN) pytest -q -n 2 tests/unit
+	CADDY=$(CADDY_BIN) MISE=$(MISE_BIN) $(TIMED) "unit tests" pytest -q -n 2 tests/unit
 
 docs-check: venv
 	python3 tests/harness/role_docs.py --check
 
 sanity: venv apt
-	tests/harness/sanity.sh
+	$(TIMED) "ansible-test sanity" tests/harness/sanity.sh
 
 ## ---- Molecule --------------------------------------------------------------------------------------
 .PHONY: molecule test galaxy-import
 molecule: venv images
-	@for s in $(SCENARIOS); do echo "=== molecule test -s $$s"; molecule test -s "$$s"; done
+	@for s in $(SCENARIOS); do echo "=== molecule test -s $$s"; $(TIMED) "molecule $$s" molecule test -s "$$s"; done
 
 # The validation Galaxy runs on import (ansible-doc of every plugin, ansible-lint of the content), on the artifact
 # `make build` makes; any error or warning fails.
 galaxy-import: build
 	@artifact=$$(cd build && ls hostnative-devpi-*.tar.gz) && echo "galaxy-importer build/$$artifact" && \
-	(cd build && python3 -m galaxy_importer.main "$$artifact" > galaxy-importer.log 2>&1) || { cat build/galaxy-importer.log; exit 1; }; \
+	(cd build && $(TIMED) galaxy-importer python3 -m galaxy_importer.main "$$artifact" > galaxy-importer.log 2>&1) || { cat build/galaxy-importer.log; exit 1; }; \
 	if grep -E "WARNING|ERROR" build/galaxy-importer.log; then echo "galaxy-importer reported the lines above"; exit 1; fi; \
 	tail -n 1 build/galaxy-importer.log
 
-test: check galaxy-import molecule
+.PHONY: timings-reset
+timings-reset:
+	@mkdir -p $(CACHE) && rm -f $(TIMINGS)
+
+test: timings-reset check galaxy-import molecule
+	@echo "Wall time of each part (seconds):" && cat $(TIMINGS)
 
 ## ---- main job ----------------------------------------------------------------------------------------
 .PHONY: demo demo-down

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import shlex
+import subprocess
 import uuid
 
 from conftest import BASE, SITE, UPLOADER, container_ip, curl
@@ -117,6 +119,21 @@ def test_no_secret_in_any_file_or_process(host):
     assert found == []
     processes = host.check_output("ps -eo args")
     assert not [needle for needle in needles if needle in processes]
+
+
+def test_no_secret_in_the_playbook_output_at_vvv():
+    """converge.yml again from the controller at -vvv (Molecule's inventory and Ansible settings): it changes nothing
+    and its output - module arguments and results included - holds no password."""
+    scenario = os.environ["MOLECULE_SCENARIO_DIRECTORY"]
+    argv = ["ansible-playbook", "-vvv", "-i", os.environ["MOLECULE_INVENTORY_FILE"], f"{scenario}/converge.yml"]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=900, check=False)  # noqa: S603 - fixed argv
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-3000:]
+    assert "changed=0" in output
+    assert "EXEC " in output  # really -vvv: the connection's commands are shown
+    user, password = UPLOADER
+    for needle in (ROOT_PASSWORD, password, b64(f"root:{ROOT_PASSWORD}"), b64(f"{user}:{password}")):
+        assert needle not in output
 
 
 def test_other_local_users_cannot_reach_caddys_admin_api(host):
