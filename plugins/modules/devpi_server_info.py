@@ -29,6 +29,13 @@ options:
   venv:
     description: Path of a virtualenv whose installed distributions to list.
     type: path
+  pins:
+    description:
+      - Requirements pinned as C(name==version) to compare with what O(venv) holds; the ones it does not satisfy
+        are returned in RV(pins_missing) (names compared PEP 503-normalized, versions exactly).
+    type: list
+    elements: str
+    default: []
   uv_candidates:
     description:
       - uv executables to look for, in order; a bare name is searched on E(PATH).
@@ -102,6 +109,12 @@ paths:
     /etc/devpi/devpi-server.yml:
       {exists: true, type: file, mode: "0640", owner: root, group: devpi, checksum: "3c1f..."}
     /var/lib/devpi/server/.nodeinfo: {exists: false}
+pins_missing:
+  description: The entries of O(pins) that O(venv) does not satisfy, in the order given (all of them without a venv).
+  returned: always
+  type: list
+  elements: str
+  sample: [devpi-server==6.20.3]
 packages:
   description: Normalized project name to version for every distribution in O(venv); empty when there is no venv.
   returned: always
@@ -167,7 +180,11 @@ from urllib.parse import urlsplit
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.hostnative.devpi.plugins.module_utils._devpi_client import DevpiClient, DevpiError
-from ansible_collections.hostnative.devpi.plugins.module_utils._venv import installed_distributions, uv_version
+from ansible_collections.hostnative.devpi.plugins.module_utils._venv import (
+    installed_distributions,
+    pins_missing,
+    uv_version,
+)
 
 _CONFIG_LINE_RE = re.compile(r"^\s+([a-z][a-z0-9-]*):\s*(.*?)\s*$")
 
@@ -329,6 +346,7 @@ def main():
         argument_spec={
             "paths": {"type": "list", "elements": "path", "default": []},
             "venv": {"type": "path"},
+            "pins": {"type": "list", "elements": "str", "default": []},
             "uv_candidates": {"type": "list", "elements": "str", "default": []},
             "user": {"type": "str"},
             "group": {"type": "str"},
@@ -348,6 +366,7 @@ def main():
         changed=False,
         paths={path: describe_path(path) for path in params["paths"]},
         packages=installed_distributions(params["venv"]) if params["venv"] else {},
+        pins_missing=pins_missing(params["venv"], params["pins"]) if params["venv"] else list(params["pins"]),
         uv=find_uv(params["uv_candidates"]),
         user=describe_user(params["user"]),
         group=describe_group(params["group"]),

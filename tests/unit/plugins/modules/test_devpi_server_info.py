@@ -220,3 +220,15 @@ def test_an_active_service_on_its_configured_port_holds_it_even_when_it_does_not
     }
     server = run_module("devpi_server_info", probe, env=launchctl)["server"]
     assert (server["reachable"], server["listener"]) == (False, "devpi")
+
+
+def test_pins_the_venv_does_not_satisfy(run_module, tmp_path):
+    """Names compared PEP 503-normalized, versions exactly (1.0 is not 1.0.1, nor the other way round)."""
+    site = tmp_path / "venv" / "lib" / "python3.11" / "site-packages"
+    for dist in ("Foo_Bar-1.0.dist-info", "devpi_server-6.20.3.dist-info", "baz-2.0.1.dist-info"):
+        (site / dist).mkdir(parents=True)
+    pins = ["foo.bar==1.0", "Devpi-Server==6.20.3", "baz==2.0", "qux==1.0", "foo-bar==1.0.1"]
+    result = run_module("devpi_server_info", {"venv": str(tmp_path / "venv"), "pins": pins})
+    assert result["pins_missing"] == ["baz==2.0", "qux==1.0", "foo-bar==1.0.1"]
+    nothing = run_module("devpi_server_info", {"venv": str(tmp_path / "none"), "pins": pins})
+    assert nothing["pins_missing"] == pins
