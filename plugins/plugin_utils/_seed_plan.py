@@ -8,6 +8,7 @@ Every error names the offending item and what is wrong; none repeats a password.
 from __future__ import annotations
 
 import re
+from graphlib import CycleError, TopologicalSorter
 
 from ansible_collections.hostnative.devpi.plugins.module_utils._devpi_client import INDEX_KEYS as DEVPI_INDEX_KEYS
 from ansible_collections.hostnative.devpi.plugins.module_utils._devpi_client import MIRROR_ONLY_KEYS
@@ -106,23 +107,29 @@ def plan(users, indexes, existing=("root/pypi",)):
         if name in by_name:
             raise PlanError(f"devpi_seed_indexes[{position}] ({name!r}): index {name!r} is listed twice")
         by_name[name] = index
-    ordered, state = [], {}
-
-    def visit(name, path):
-        if state.get(name) == "done" or name not in by_name:
-            return
-        if state.get(name) == "visiting":
-            cycle = [*path[path.index(name) :], name]
-            raise PlanError(f"devpi_seed_indexes: bases form a cycle: {' -> '.join(cycle)}")
-        state[name] = "visiting"
-        for base in by_name[name].get("bases", []):
-            visit(base, [*path, name])
-        state[name] = "done"
-        ordered.append(by_name[name])
-
-    for name in by_name:
-        visit(name, [])
+    sorter = TopologicalSorter(
+        {name: [base for base in index.get("bases", []) if base in by_name] for name, index in by_name.items()}
+    )
+    try:
+        sorter.prepare()
+    except CycleError as exc:
+        raise PlanError(
+            f"devpi_seed_indexes: bases form a cycle: {_describe_cycle(exc.args[1], list(by_name))}"
+        ) from None
+    ordered = []
+    while sorter.is_active():
+        ready = sorter.get_ready()
+        ordered.extend(by_name[name] for name in ready)
+        sorter.done(*ready)
     return ordered
+
+
+def _describe_cycle(cycle, tree_order):
+    """graphlib lists each index before the ones built on it; say it "index -> its base", from the first in the tree."""
+    names = list(reversed(cycle[:-1]))
+    start = min(range(len(names)), key=lambda i: tree_order.index(names[i]))
+    names = names[start:] + names[:start]
+    return " -> ".join([*names, names[0]])
 
 
 def prune(server, users, indexes, keep=("root/pypi",)):
