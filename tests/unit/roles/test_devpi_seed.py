@@ -226,6 +226,12 @@ def test_absent_and_prune_delete_only_what_may_go(run_seed, fresh_devpi):
 
 
 def test_absent_refuses_a_non_volatile_index(run_seed, fresh_devpi):
+    """Sets up its own state (the non-volatile index), so it passes alone and in any order."""
+    rc, output = run_seed(
+        {"devpi_seed_url": fresh_devpi, "devpi_seed_indexes": [*GOOD_INDEXES, index("seedbad/archive", volatile=False)]}
+    )
+    assert rc == 0, output
+    assert "archive" in indexes_of(fresh_devpi, "seedbad")
     rc, output = run_seed(
         {"devpi_seed_url": fresh_devpi, "devpi_seed_indexes": [*GOOD_INDEXES, index("seedbad/archive", state="absent")]}
     )
