@@ -219,10 +219,12 @@ def test_absent_and_prune_delete_only_what_may_go(run_seed, fresh_devpi):
     assert "Not in the tree but kept: indexes ['seedbad/archive'], users []" in " ".join(output.split())
     assert MARKER not in output
 
-    # Without prune nothing the tree does not name is touched.
+    # Without prune nothing the tree does not name is touched, and what it no longer names is said.
     rc, output = run_seed({"devpi_seed_url": fresh_devpi, "devpi_seed_indexes": GOOD_INDEXES[1:]})
     assert rc == 0, output
     assert sorted(indexes_of(fresh_devpi, "seedbad")) == ["archive", "dev", "stable"]
+    folded = " ".join(output.split())
+    assert "kept because devpi_seed_prune is off: indexes ['seedbad/archive', 'seedbad/dev'], users []" in folded
 
 
 def test_absent_refuses_a_non_volatile_index(run_seed, fresh_devpi):
