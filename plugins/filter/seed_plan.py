@@ -1,6 +1,6 @@
 # Copyright: contributors to hostnative.devpi
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The seed_plan and seed_prune filters; documentation in seed_plan.yml and seed_prune.yml beside this file."""
+"""The seed_plan, seed_plan_error and seed_prune filters; documentation in the .yml files of those names."""
 
 from __future__ import annotations
 
@@ -15,6 +15,15 @@ def seed_plan(indexes, users, existing=("root/pypi",)):
         raise AnsibleFilterError(str(exc)) from None
 
 
+def seed_plan_error(indexes, users, existing=("root/pypi",)):
+    """What is wrong with the tree, in the planner's words, or '' when nothing is."""
+    try:
+        plan(users, indexes, existing)
+    except PlanError as exc:
+        return str(exc)
+    return ""
+
+
 def seed_prune(server, users, indexes, keep=("root/pypi",)):
     try:
         return prune(server, users, indexes, keep)
@@ -24,4 +33,4 @@ def seed_prune(server, users, indexes, keep=("root/pypi",)):
 
 class FilterModule:
     def filters(self):
-        return {"seed_plan": seed_plan, "seed_prune": seed_prune}
+        return {"seed_plan": seed_plan, "seed_plan_error": seed_plan_error, "seed_prune": seed_prune}

@@ -152,6 +152,15 @@ def test_bad_input_fails_in_preflight_and_changes_nothing(run_seed, devpi_url, o
     assert listing(devpi_url) == before
 
 
+def test_a_bad_tree_is_reported_first_in_its_own_words(run_seed):
+    """The failure's message is the planner's: it starts with the index and what is wrong, no Ansible wrapping."""
+    rc, output = run_seed({"devpi_seed_indexes": [index("seedbad/dev", bases=["seedbad/nope"])]})
+    assert rc != 0
+    fatal = " ".join(output.split("fatal:", 1)[1].split())
+    assert "\"msg\": \"devpi_seed_indexes[0] ('seedbad/dev'): base 'seedbad/nope' is neither" in fatal, fatal
+    assert "filter plugin" not in fatal
+
+
 def test_the_good_tree_passes_preflight_in_check_mode(run_seed, devpi_url):
     """Positive control: the same base variables pass and would create the user and both indexes (bases first)."""
     before = listing(devpi_url)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 from ansible.errors import AnsibleFilterError
-from ansible_collections.hostnative.devpi.plugins.filter.seed_plan import seed_plan, seed_prune
+from ansible_collections.hostnative.devpi.plugins.filter.seed_plan import seed_plan, seed_plan_error, seed_prune
 
 TREES = yaml.safe_load((Path(__file__).parent / "fixtures" / "seed_trees.yml").read_text())
 USERS = [{"name": "packages", "password": "packages-Pass-1"}]
@@ -181,3 +181,11 @@ def test_prune_deletes_dependents_before_their_bases():
         }
     }
     assert seed_prune(server, [], [])["indexes"] == ["t/c", "t/b", "t/a"]
+
+
+def test_seed_plan_error_returns_the_message_or_nothing():
+    assert seed_plan_error([{"name": "packages/dev", "bases": ["root/pypi"]}], USERS) == ""
+    assert seed_plan_error([{"name": "packages/dev", "bases": ["packages/nope"]}], USERS) == (
+        "devpi_seed_indexes[0] ('packages/dev'): base 'packages/nope' is neither in devpi_seed_indexes nor an existing "
+        "index"
+    )
