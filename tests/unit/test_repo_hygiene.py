@@ -36,3 +36,11 @@ def test_no_sanity_ignore_files_and_no_lint_skips():
     for config in tracked(".ansible-lint", ".ansible-lint.yml", ".config/ansible-lint.yml"):
         text = config.read_text(encoding="utf-8")
         assert not re.search(r"^(skip_list|warn_list):\s*\n\s*-", text, re.MULTILINE), config
+
+
+def test_unit_test_modules_have_unique_basenames():
+    """The tests tree has no packages (rootdir imports): two test files of the same name break collection."""
+    seen = {}
+    for path in tracked("tests/unit/*test_*.py"):
+        seen.setdefault(path.name, []).append(str(path.relative_to(REPO)))
+    assert {name: paths for name, paths in seen.items() if len(paths) > 1} == {}
