@@ -24,24 +24,6 @@ CONNECTION_ARGS = {
 }
 
 
-# Index configuration keys the collection manages (devpi_index options, seed tree keys), and those only a
-# mirror index takes.
-INDEX_KEYS = (
-    "bases",
-    "volatile",
-    "acl_upload",
-    "acl_toxresult_upload",
-    "mirror_whitelist",
-    "mirror_whitelist_inheritance",
-    "mirror_url",
-    "mirror_no_project_list",
-    "mirror_cache_expiry",
-    "title",
-    "description",
-)
-MIRROR_ONLY_KEYS = ("mirror_url", "mirror_no_project_list", "mirror_cache_expiry")
-
-
 class DevpiError(Exception):
     pass
 

@@ -70,6 +70,13 @@ options:
   description:
     description: The index's description.
     type: str
+  config:
+    description:
+      - The index keys above as one mapping instead of the separate options, for example what
+        P(hostnative.devpi.index_config#filter) takes from an index of the P(hostnative.devpi.devpi_seed#role) tree.
+      - Checked strictly - unknown keys and values of the wrong type are errors, nothing is converted.
+    type: dict
+    version_added: 1.0.0
   extra:
     description: More index keys, for devpi plugins (for example C(push_requires_ci) of devpi-constrained).
     type: dict
@@ -105,32 +112,34 @@ index:
   sample: {type: stage, bases: [root/pypi], volatile: false, acl_upload: [packages]}
 """
 
-import re
-
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.hostnative.devpi.plugins.module_utils._devpi_client import (
     CONNECTION_ARGS,
-    INDEX_KEYS,
-    MIRROR_ONLY_KEYS,
     WRITE_OK,
     DevpiClient,
     DevpiError,
 )
-
-INDEX_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
+from ansible_collections.hostnative.devpi.plugins.module_utils._index_schema import (
+    ENTRY_KEYS,
+    INDEX_KEYS,
+    INDEX_NAME,
+    config_errors,
+    index_config,
+)
 
 
 def wanted_config(module):
     params = module.params
-    wanted = {key: params[key] for key in INDEX_KEYS if params[key] is not None}
-    wanted.update(params["extra"])
+    if params["config"] is None:
+        wanted = index_config(params)
+    else:
+        wanted = {key: value for key, value in params["config"].items() if value is not None}
+    for error in config_errors(wanted, params["type"]):
+        module.fail_json(msg=f"{params['name']}: {error}")
     for base in wanted.get("bases", []):
         if not INDEX_NAME.match(base):
             module.fail_json(msg=f"bases: {base!r} is not user/index")
-    if params["type"] == "stage":
-        misplaced = [key for key in MIRROR_ONLY_KEYS if key in wanted]
-        if misplaced:
-            module.fail_json(msg=f"{', '.join(misplaced)}: only for mirror indexes; {params['name']} is a stage")
+    wanted.update(params["extra"])
     return wanted
 
 
@@ -183,23 +192,13 @@ def main():
     module = AnsibleModule(
         argument_spec={
             **CONNECTION_ARGS,
-            "name": {"type": "str", "required": True},
-            "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-            "type": {"type": "str", "choices": ["stage", "mirror"], "default": "stage"},
-            "bases": {"type": "list", "elements": "str"},
-            "volatile": {"type": "bool"},
-            "acl_upload": {"type": "list", "elements": "str"},
-            "acl_toxresult_upload": {"type": "list", "elements": "str"},
-            "mirror_whitelist": {"type": "list", "elements": "str"},
-            "mirror_whitelist_inheritance": {"type": "str", "choices": ["intersection", "union"]},
-            "mirror_url": {"type": "str"},
-            "mirror_no_project_list": {"type": "bool"},
-            "mirror_cache_expiry": {"type": "int"},
-            "title": {"type": "str"},
-            "description": {"type": "str"},
-            "extra": {"type": "dict", "default": {}},
+            **ENTRY_KEYS,
+            **INDEX_KEYS,
+            "extra": {**ENTRY_KEYS["extra"], "default": {}},
+            "config": {"type": "dict"},
             "force": {"type": "bool", "default": False},
         },
+        mutually_exclusive=[("config", key) for key in INDEX_KEYS],
         supports_check_mode=True,
     )
     name = module.params["name"]

@@ -10,14 +10,18 @@ from __future__ import annotations
 import re
 from graphlib import CycleError, TopologicalSorter
 
-from ansible_collections.hostnative.devpi.plugins.module_utils._devpi_client import INDEX_KEYS as DEVPI_INDEX_KEYS
-from ansible_collections.hostnative.devpi.plugins.module_utils._devpi_client import MIRROR_ONLY_KEYS
+from ansible_collections.hostnative.devpi.plugins.module_utils._index_schema import (
+    ENTRY_KEYS,
+    INDEX_KEYS,
+    INDEX_STATES,
+    INDEX_TYPES,
+    config_errors,
+    index_config,
+)
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 USER_KEYS = {"name", "password", "email", "title", "state", "update_password"}
-INDEX_KEYS = {"name", "type", "extra", "state", *DEVPI_INDEX_KEYS}
-LIST_KEYS = ("bases", "acl_upload", "acl_toxresult_upload", "mirror_whitelist")
-BOOL_KEYS = ("volatile", "mirror_no_project_list")
+TREE_INDEX_KEYS = {*ENTRY_KEYS, *INDEX_KEYS}
 
 
 class PlanError(ValueError):
@@ -61,11 +65,11 @@ def _check_index(position, index, users, known):
         raise PlanError(f"{where}: name must be user/index, each part letters, digits, '.', '_' or '-'")
     if parts[0] not in users and parts[0] != "root":
         raise PlanError(f"{where}: owner {parts[0]!r} is not in devpi_seed_users (nor root)")
-    unknown = sorted(set(index) - INDEX_KEYS)
+    unknown = sorted(set(index) - TREE_INDEX_KEYS)
     if unknown:
-        raise PlanError(f"{where}: unknown keys {unknown} (known: {sorted(INDEX_KEYS)})")
+        raise PlanError(f"{where}: unknown keys {unknown} (known: {sorted(TREE_INDEX_KEYS)})")
     _check_index_values(where, index)
-    for base in index.get("bases", []):
+    for base in index.get("bases") or []:
         if base == name:
             raise PlanError(f"{where}: is its own base")
         if base not in known:
@@ -75,23 +79,17 @@ def _check_index(position, index, users, known):
 
 def _check_index_values(where, index):
     kind = index.get("type", "stage")
-    if kind not in ("stage", "mirror"):
+    if kind not in INDEX_TYPES:
         raise PlanError(f"{where}: type must be stage or mirror, got {kind!r}")
-    misplaced = [key for key in MIRROR_ONLY_KEYS if key in index]
-    if kind == "stage" and misplaced:
-        raise PlanError(f"{where}: {', '.join(misplaced)}: only for mirror indexes; this is a stage")
+    if index.get("state", "present") not in INDEX_STATES:
+        raise PlanError(f"{where}: state must be present or absent, got {index.get('state')!r}")
+    if not isinstance(index.get("extra", {}), dict):
+        raise PlanError(f"{where}: extra must be a mapping of plugin keys")
+    errors = config_errors(index_config(index), kind)
+    if errors:
+        raise PlanError(f"{where}: {errors[0]}")
     if kind == "mirror" and not index.get("mirror_url"):
         raise PlanError(f"{where}: a mirror needs mirror_url")
-    mirror_url = index.get("mirror_url")
-    if kind == "mirror" and not (isinstance(mirror_url, str) and re.match(r"^https?://[^/\s]+", mirror_url)):
-        raise PlanError(f"{where}: mirror_url must be an http(s) URL, got {mirror_url!r}")
-    for key in LIST_KEYS:
-        value = index.get(key, [])
-        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-            raise PlanError(f"{where}: {key} must be a list of strings")
-    for key in BOOL_KEYS:
-        if key in index and not isinstance(index[key], bool):
-            raise PlanError(f"{where}: {key} must be true or false, got {index[key]!r}")
 
 
 def plan(users, indexes, existing=("root/pypi",)):
@@ -108,7 +106,7 @@ def plan(users, indexes, existing=("root/pypi",)):
             raise PlanError(f"devpi_seed_indexes[{position}] ({name!r}): index {name!r} is listed twice")
         by_name[name] = index
     sorter = TopologicalSorter(
-        {name: [base for base in index.get("bases", []) if base in by_name] for name, index in by_name.items()}
+        {name: [base for base in index.get("bases") or [] if base in by_name] for name, index in by_name.items()}
     )
     try:
         sorter.prepare()
@@ -150,7 +148,7 @@ def prune(server, users, indexes, keep=("root/pypi",)):
     delete = {name for name in configs if name not in named_indexes and configs[name].get("volatile", True)}
     # An index stays while a staying index builds on it (repeat: keeping one can keep its own bases).
     tree_bases = {
-        base for index in indexes if index.get("state", "present") == "present" for base in index.get("bases", [])
+        base for index in indexes if index.get("state", "present") == "present" for base in index.get("bases") or []
     }
     changed = True
     while changed:

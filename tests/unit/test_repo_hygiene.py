@@ -6,6 +6,8 @@ import re
 import subprocess
 from pathlib import Path
 
+import yaml
+
 REPO = Path(__file__).resolve().parents[2]
 NOQA = re.compile(r"#\s*noqa\b(?P<rest>.*)$")
 
@@ -44,3 +46,20 @@ def test_unit_test_modules_have_unique_basenames():
     for path in tracked("tests/unit/*test_*.py"):
         seen.setdefault(path.name, []).append(str(path.relative_to(REPO)))
     assert {name: paths for name, paths in seen.items() if len(paths) > 1} == {}
+
+
+def test_changelog_fragments_follow_antsibull_changelog_conventions():
+    """New modules, plugins, roles and playbooks are announced by antsibull-changelog from the collection itself, and
+    code that was never released has no bugs to fix: fragments say neither."""
+    released = yaml.safe_load((REPO / "changelogs" / "changelog.yaml").read_text(encoding="utf-8"))["releases"]
+    announcing = re.compile(r"\bnew (module|role|filter|lookup|playbook|plugin)s?\b(?! option)", re.IGNORECASE)
+    wrong = []
+    for path in tracked("changelogs/fragments/*.yml"):
+        fragment = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        if not released and "bugfixes" in fragment:
+            wrong.append(f"{path.name}: bugfixes before any release")
+        for section, entries in fragment.items():
+            for entry in entries if isinstance(entries, list) else []:
+                if announcing.search(entry):
+                    wrong.append(f"{path.name} ({section}): announces {announcing.search(entry).group(0)!r}")
+    assert wrong == []

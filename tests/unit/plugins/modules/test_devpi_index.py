@@ -94,9 +94,39 @@ def test_type_change_is_an_error(index, owner):
 def test_stage_with_mirror_url_and_mirror_without_one(index, owner):
     stage = index(f"{owner}/dev", mirror_url="https://pypi.org/simple/")
     assert stage["failed"] is True
-    assert stage["msg"] == f"mirror_url: only for mirror indexes; {owner}/dev is a stage"
+    assert stage["msg"] == f"{owner}/dev: mirror_url: only for mirror indexes; this is a stage"
     mirror = index(f"{owner}/m", type="mirror")
     assert mirror["msg"] == f"mirror_url is required to create the mirror index {owner}/m"
+
+
+def test_config_takes_the_keys_as_one_mapping(index, owner):
+    config = {"bases": ["root/pypi"], "volatile": False, "acl_upload": [owner], "title": "Stable"}
+    created = index(f"{owner}/stable", config=config)
+    assert created["changed"] is True, created
+    assert {key: created["index"][key] for key in config} == config
+    assert index(f"{owner}/stable", config=config)["changed"] is False
+    assert index(f"{owner}/stable", config={**config, "volatile": True})["index"]["volatile"] is True
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"volatile": "no"}, "volatile must be true or false, got 'no'"),
+        ({"bases": "root/pypi"}, "bases must be a list of strings, got 'root/pypi'"),
+        ({"volatil": True}, "unknown index keys ['volatil']"),
+    ],
+)
+def test_config_is_checked_strictly_before_any_change(index, owner, devpi_url, config, message):
+    result = index(f"{owner}/dev", config=config)
+    assert result["failed"] is True
+    assert result["msg"].startswith(f"{owner}/dev: {message}"), result["msg"]
+    assert api(devpi_url + f"/{owner}/dev")[0] == 404
+
+
+def test_config_and_separate_keys_are_exclusive(index, owner):
+    result = index(f"{owner}/dev", config={"volatile": True}, title="x")
+    assert result["failed"] is True
+    assert "mutually exclusive: config|title" in result["msg"]
 
 
 def test_absent_refuses_non_volatile_and_bases_unless_forced(index, owner, devpi_url):
