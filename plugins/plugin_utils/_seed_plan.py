@@ -130,6 +130,15 @@ def _describe_cycle(cycle, tree_order):
     return " -> ".join([*names, names[0]])
 
 
+def server_indexes(server):
+    """{user/index: config} from devpi's listing of `/` ({user: {"indexes": {name: config}}})."""
+    return {
+        f"{user}/{name}": config or {}
+        for user, info in (server or {}).items()
+        for name, config in ((info or {}).get("indexes") or {}).items()
+    }
+
+
 def prune(server, users, indexes, keep=("root/pypi",)):
     """What devpi_seed_prune may delete, and what it must only report.
 
@@ -140,11 +149,7 @@ def prune(server, users, indexes, keep=("root/pypi",)):
     """
     named_users = {user["name"] for user in users if user.get("state", "present") == "present"} | {"root"}
     named_indexes = {index["name"] for index in indexes if index.get("state", "present") == "present"} | set(keep)
-    configs = {
-        f"{user}/{name}": config or {}
-        for user, info in (server or {}).items()
-        for name, config in ((info or {}).get("indexes") or {}).items()
-    }
+    configs = server_indexes(server)
     delete = {name for name in configs if name not in named_indexes and configs[name].get("volatile", True)}
     # An index stays while a staying index builds on it (repeat: keeping one can keep its own bases).
     tree_bases = {

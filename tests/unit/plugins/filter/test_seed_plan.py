@@ -7,7 +7,12 @@ from pathlib import Path
 import pytest
 import yaml
 from ansible.errors import AnsibleFilterError
-from ansible_collections.hostnative.devpi.plugins.filter.seed_plan import seed_plan, seed_plan_error, seed_prune
+from ansible_collections.hostnative.devpi.plugins.filter.seed_plan import (
+    seed_plan,
+    seed_plan_error,
+    seed_prune,
+    seed_server_indexes,
+)
 
 TREES = yaml.safe_load((Path(__file__).parent / "fixtures" / "seed_trees.yml").read_text())
 USERS = [{"name": "packages", "password": "packages-Pass-1"}]
@@ -189,3 +194,15 @@ def test_seed_plan_error_returns_the_message_or_nothing():
         "devpi_seed_indexes[0] ('packages/dev'): base 'packages/nope' is neither in devpi_seed_indexes nor an existing "
         "index"
     )
+
+
+def test_server_indexes_names_every_index_of_the_listing_sorted():
+    listing = {"t": {"indexes": {"b": {}, "a": None}}, "root": {"indexes": {"pypi": {"type": "mirror"}}}, "u": {}}
+    assert seed_server_indexes(listing) == ["root/pypi", "t/a", "t/b"]
+    assert seed_server_indexes({}) == []
+
+
+@pytest.mark.parametrize("listing", [[], "root/pypi", {"t": {"indexes": ["a"]}}])
+def test_server_indexes_refuses_what_is_not_a_listing(listing):
+    with pytest.raises(AnsibleFilterError, match="server_indexes"):
+        seed_server_indexes(listing)
