@@ -6,6 +6,7 @@ defaults/main.yml (platform-dependent defaults are resolved from vars/ and are s
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -57,3 +58,48 @@ def test_every_option_is_typed_described_and_prefixed(role):
             assert "default" in text or ("linux" in text and "macos" in text), (
                 f"{name} has no default in the spec; its description must say what the default is"
             )
+
+
+PYTHON_TYPES = {"str": str, "bool": bool, "int": int, "list": list, "dict": dict, "path": str, "raw": object}
+
+
+def static_defaults():
+    """Every option of every entry point whose spec states a default known before run time."""
+    for role in ROLES:
+        specs = yaml.safe_load((ROOT / "roles" / role / "meta" / "argument_specs.yml").read_text())["argument_specs"]
+        for entry, spec in specs.items():
+            for name, option in spec.get("options", {}).items():
+                default = option.get("default")
+                if "default" in option and not (isinstance(default, str) and "{{" in default):
+                    yield f"{role}:{entry}:{name}", option
+
+
+@pytest.mark.parametrize(
+    ("where", "option"), list(static_defaults()), ids=lambda value: value if isinstance(value, str) else ""
+)
+def test_a_stated_default_has_the_stated_type_and_is_one_of_the_choices(where, option):
+    """A default the spec states is what the documentation shows: it must be a value the option accepts."""
+    default = option["default"]
+    assert isinstance(default, PYTHON_TYPES[option["type"]]), f"{where}: default {default!r} is not a {option['type']}"
+    assert option["type"] != "int" or not isinstance(default, bool), f"{where}: default {default!r} is a bool"
+    if "choices" in option:
+        values = default if option["type"] == "list" else [default]
+        assert set(values) <= set(option["choices"]), f"{where}: default {default!r} not in {option['choices']}"
+    if option["type"] == "list" and "elements" in option:
+        assert all(isinstance(item, PYTHON_TYPES[option["elements"]]) for item in default), where
+
+
+def test_every_entry_point_other_roles_and_playbooks_use_has_an_argument_spec():
+    """include_role/import_role with tasks_from validates against argument_specs[<entry>] only when it exists."""
+    used = set()
+    for path in [*ROOT.glob("roles/*/tasks/*.yml"), *ROOT.glob("playbooks/*.yml"), *ROOT.glob("molecule/**/*.yml")]:
+        text = path.read_text()
+        for role, entry in re.findall(r"name: hostnative\.devpi\.(\w+)\s*\n\s*tasks_from: ([\w.]+)", text):
+            used.add((role, entry, path.relative_to(ROOT).as_posix()))
+    assert used, "no tasks_from found: the pattern no longer matches how roles are included"
+    missing = []
+    for role, entry, where in sorted(used):
+        specs = yaml.safe_load((ROOT / "roles" / role / "meta" / "argument_specs.yml").read_text())["argument_specs"]
+        if entry.endswith(".yml") or entry not in specs:
+            missing.append(f"{where}: {role} tasks_from {entry} (spec entries: {sorted(specs)})")
+    assert missing == []
