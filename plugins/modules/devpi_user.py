@@ -29,8 +29,17 @@ options:
     choices: [present, absent]
     default: present
   password:
-    description: The user's password; required to create a user.
+    description: The user's password; required to create a user unless O(login=false).
     type: str
+  login:
+    description:
+      - V(false) creates the user without a password - nobody can log in as it - for a namespace that only owns
+        indexes (a team's C(shared/stable), uploads allowed to other users by C(acl_upload)). devpi lets root
+        create such a user.
+      - Takes no O(password). An existing user keeps whatever password it has.
+    type: bool
+    default: true
+    version_added: 1.0.0
   update_password:
     description: V(always) sets O(password) whenever logging in with it fails; V(on_create) only when creating.
     type: str
@@ -99,13 +108,14 @@ def ensure_present(module, client, current):
     name = params["name"]
     wanted = {key: params[key] for key in ("email", "title") if params[key] is not None}
     if current is None:
-        if not params["password"]:
-            module.fail_json(msg=f"password is required to create user {name!r}")
+        if params["login"] and not params["password"]:
+            module.fail_json(msg=f"password is required to create user {name!r} (or login=false for a namespace)")
         after = {"username": name, **wanted, "indexes": []}
         if not module.check_mode:
+            # devpi creates a user without a password hash from an explicit null: no login can succeed.
             client.request("PUT", f"/{name}", {"password": params["password"], **wanted}, expect=WRITE_OK)
             after = summary(client.get(f"/{name}"))
-        return True, after, {"password": MASK}
+        return True, after, {"password": MASK} if params["login"] else {}
     changes = {key: value for key, value in wanted.items() if current.get(key) != value}
     set_password = (
         params["password"] is not None
@@ -147,6 +157,7 @@ def main():
             "name": {"type": "str", "required": True},
             "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
             "password": {"type": "str", "no_log": True},
+            "login": {"type": "bool", "default": True},
             "update_password": {
                 "type": "str",
                 "choices": ["always", "on_create"],
@@ -159,6 +170,8 @@ def main():
         },
         supports_check_mode=True,
     )
+    if not module.params["login"] and module.params["password"] is not None:
+        module.fail_json(msg=f"password: not with login=false (user {module.params['name']!r} has no password)")
     client = DevpiClient.from_module(module)
     try:
         current = client.get(f"/{module.params['name']}")

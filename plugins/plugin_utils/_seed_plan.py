@@ -20,7 +20,7 @@ from ansible_collections.hostnative.devpi.plugins.module_utils._index_schema imp
 )
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-USER_KEYS = {"name", "password", "email", "title", "state", "update_password"}
+USER_KEYS = {"name", "password", "login", "email", "title", "state", "update_password"}
 TREE_INDEX_KEYS = {*ENTRY_KEYS, *INDEX_KEYS}
 
 
@@ -50,8 +50,17 @@ def _check_users(users):
         if user.get("state", "present") not in ("present", "absent"):
             raise PlanError(f"{where}: state must be present or absent")
         password = user.get("password")
-        if user.get("state", "present") == "present" and (not isinstance(password, str) or not password):
-            raise PlanError(f"{where}: password must be a non-empty string (the value is not shown)")
+        login = user.get("login", True)
+        if not isinstance(login, bool):
+            raise PlanError(f"{where}: login must be true or false, got {login!r}")
+        if not login and password is not None:
+            raise PlanError(f"{where}: a user with login: false takes no password (nobody logs in as it)")
+        present = user.get("state", "present") == "present"
+        if present and login and (not isinstance(password, str) or not password):
+            raise PlanError(
+                f"{where}: password must be a non-empty string (the value is not shown); "
+                "a namespace nobody logs in as takes login: false instead"
+            )
     return seen
 
 

@@ -128,3 +128,20 @@ def test_a_package_on_stable_installs_from_staging(host, clients, wheel, passwor
     )
     assert f"Successfully installed {name}-1.0" in out
     assert host.run(f"{venv}/bin/python -c 'import {name}'").rc == 0
+
+
+def test_a_team_namespace_nobody_logs_in_as_owns_an_index_its_uploader_fills(host, clients, wheel, passwords, api):
+    """namespace.yml: user `shared` with login: false owns shared/stable, where `packages` may upload."""
+    tree = yaml.safe_load((Path(__file__).parents[1] / "namespace.yml").read_text())
+    assert [user["name"] for user in tree["devpi_seed_users"]] == ["shared"]
+    for password in ("", "shared", passwords["packages"], passwords["root"]):
+        assert api.call("POST", "/+login", {"user": "shared", "password": password})[0] in (400, 401)
+    status, body = api.call("GET", "/shared/stable")
+    assert status == 200
+    assert (body["result"]["acl_upload"], body["result"]["volatile"]) == (["packages"], False)
+    name, dist = wheel
+    uploaded = twine(host, clients, "shared/stable", dist, ("packages", passwords["packages"]))
+    assert uploaded.rc == 0, uploaded.stdout + uploaded.stderr
+    assert api.call("GET", f"/shared/stable/{name}")[0] == 200
+    refused = twine(host, clients, "shared/stable", dist, ("shared", ""))
+    assert refused.rc != 0

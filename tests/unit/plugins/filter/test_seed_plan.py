@@ -112,6 +112,12 @@ BAD = [
         [{"name": "root", "password": "r-Pass-1"}],
         "devpi_seed_users[0] ('root'): root is not a seed user; its password is devpi_seed_root_password",
     ),
+    (
+        [],
+        [{"name": "shared", "login": False, "password": "x-Pass-1"}],
+        "devpi_seed_users[0] ('shared'): a user with login: false takes no password (nobody logs in as it)",
+    ),
+    ([], [{"name": "shared", "login": "no"}], "devpi_seed_users[0] ('shared'): login must be true or false, got 'no'"),
     ("packages/dev", USERS, "devpi_seed_indexes must be a list, got str"),
     ([], {"packages": {}}, "devpi_seed_users must be a list, got dict"),
     (["packages/dev"], USERS, "devpi_seed_indexes[0] must be a mapping, got str"),
@@ -206,3 +212,9 @@ def test_server_indexes_names_every_index_of_the_listing_sorted():
 def test_server_indexes_refuses_what_is_not_a_listing(listing):
     with pytest.raises(AnsibleFilterError, match="server_indexes"):
         seed_server_indexes(listing)
+
+
+def test_a_namespace_user_without_password_may_own_indexes():
+    users = [{"name": "shared", "login": False, "title": "Team"}, {"name": "ci", "password": "c-Pass-1"}]
+    indexes = [{"name": "shared/stable", "bases": ["root/pypi"], "acl_upload": ["ci"]}]
+    assert [index["name"] for index in seed_plan(indexes, users)] == ["shared/stable"]

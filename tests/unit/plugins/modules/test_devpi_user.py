@@ -64,7 +64,28 @@ def test_check_mode_creates_nothing(user, devpi_url):
 def test_create_needs_a_password(user):
     result = user(email="x@example.org")
     assert result["failed"] is True
-    assert result["msg"] == f"password is required to create user {user.name!r}"
+    assert result["msg"] == f"password is required to create user {user.name!r} (or login=false for a namespace)"
+
+
+def test_a_namespace_user_has_no_password_and_owns_indexes(user, devpi_url):
+    created = user(login=False, title="Team namespace")
+    assert created["changed"] is True, created
+    assert created["user"]["title"] == "Team namespace"
+    assert "password" not in created["diff"]["after"]
+    for password in ("", " ", "x", "None", "null"):
+        assert not login(devpi_url, user.name, password)
+    status, _ = api(
+        devpi_url + f"/{user.name}/stable", "PUT", {"type": "stage", "bases": []}, auth=("root", ROOT_PASSWORD)
+    )
+    assert status in {200, 201}
+    assert user(login=False, title="Team namespace")["changed"] is False
+
+
+def test_a_namespace_user_takes_no_password(user, devpi_url):
+    result = user(login=False, password="p-Pass-1")
+    assert result["failed"] is True
+    assert result["msg"] == f"password: not with login=false (user {user.name!r} has no password)"
+    assert api(devpi_url + f"/{user.name}")[0] == 404
 
 
 def test_absent_refuses_a_user_with_non_volatile_indexes_unless_forced(user, devpi_url):
