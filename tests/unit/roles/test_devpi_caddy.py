@@ -8,6 +8,7 @@ import datetime
 import json
 import re
 import subprocess
+from pathlib import Path
 
 import jinja2
 import pytest
@@ -267,3 +268,35 @@ def test_validate_leaves_no_local_ca_behind(tmp_path):
 def test_an_outside_url_is_sent_as_is(tmp_path):
     text = json.dumps(adapt(tmp_path, render(devpi_caddy_outside_url="https://pypi.example.org")))
     assert '"X-Outside-Url": ["https://pypi.example.org"]' in text
+
+
+def test_the_debian_default_site_is_removed_exactly_and_then_port_80_is_devpis(tmp_path):
+    """devpi_caddy_default_site=remove: the role's block is the one Debian's caddy package ships (read from the
+    package this suite unpacked), the task's pattern (regex_escape = re.escape) takes out only that block, and the
+    REAL Caddy then accepts devpi's site on :80 - which it refuses beside the package's site."""
+    _variables, derived = role_vars()
+    block = derived["_devpi_caddy_debian_default_site"]
+    packaged = (Path(CADDY).resolve().parents[2] / "etc" / "caddy" / "Caddyfile").read_text()
+    assert block in packaged
+    sites = tmp_path / "sites"
+    sites.mkdir()
+    (sites / "devpi.caddy").write_text(render(devpi_caddy_tls="off", devpi_caddy_site_address=":80"))
+    imported = f"{packaged}\nimport {sites}/*.caddy\n"
+    refused = subprocess.run(  # noqa: S603 - the pinned caddy
+        [CADDY, "adapt", "--adapter", "caddyfile", "--config", "/dev/stdin"],
+        input=imported,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert refused.returncode != 0
+    assert "ambiguous site definition" in refused.stderr
+    removed, count = re.subn(re.escape(block), "# removed\n", imported)
+    assert count == 1
+    assert removed.replace("# removed\n", block) == imported  # nothing else changed
+    routes = adapt(tmp_path, removed)["apps"]["http"]["servers"]
+    assert [server["listen"] for server in routes.values()] == [[":80"]]
+    assert "/usr/share/caddy" not in json.dumps(routes)  # the package's static site is gone
+    assert '"dial": "127.0.0.1:3141"' in json.dumps(routes)  # port 80 proxies to devpi
+    edited = imported.replace("root * /usr/share/caddy", "root * /srv/www")
+    assert re.subn(re.escape(block), "", edited)[1] == 0  # an edited block is not the package's: left alone
