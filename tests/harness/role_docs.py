@@ -51,6 +51,9 @@ def render(spec_file: Path) -> str:
     lines = [BEGIN, ""]
     for entry, spec in specs.items():
         lines.append(f"Entry point `{entry}`: {plain(spec['short_description'])}.")
+        if entry != "main" and spec.get("options") is specs["main"].get("options"):
+            lines += ["", "Variables: those of `main` (the same argument spec).", ""]
+            continue
         lines += ["", "| Variable | Type | Default | Description |", "| --- | --- | --- | --- |"]
         lines += _rows(spec.get("options", {}))
         lines.append("")
@@ -73,6 +76,9 @@ def render_reference(spec_file: Path) -> str:
         description = spec.get("description", [])
         for paragraph in description if isinstance(description, list) else [description]:
             lines += [plain(paragraph), ""]
+        if entry != "main" and spec.get("options") is specs["main"].get("options"):
+            lines += ["Variables: those of `main` (the same argument spec).", ""]
+            continue
         lines += ["| Variable | Type | Default | Description |", "| --- | --- | --- | --- |"]
         lines += _rows(spec.get("options", {}))
         lines.append("")
