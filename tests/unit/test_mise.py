@@ -30,9 +30,16 @@ def test_tasks_parse_and_delegate_to_make():
     assert tasks["demo"]["run"] == ["make demo"]
     assert tasks["test"]["run"] == ["make test"]
     assert tasks["lint"]["run"] == ["make lint"]
-    makefile = (REPO / "Makefile").read_text()
     for target in ("demo", "test", "lint", "venv", "collection-link"):
-        assert f"\n{target}:" in makefile or f"\n{target} :" in makefile, target
+        # make's dry run: the target exists and make can plan it (it runs nothing).
+        planned = subprocess.run(  # noqa: S603 - fixed argv
+            ["make", "-n", target],  # noqa: S607 - make from PATH
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert planned.returncode == 0, f"make {target}: {planned.stderr}"
 
 
 def test_provision_passes_inventory_and_extra_args_to_ansible_playbook():

@@ -140,17 +140,21 @@ def adapt(tmp_path, text):
 )
 def test_every_tls_mode_renders_a_config_caddy_accepts(tmp_path, overrides, policy):
     config = adapt(tmp_path, render(**overrides))
-    text = json.dumps(config)
-    assert '"root": "/var/lib/devpi/server/+files"' in text
-    assert '"X-Outside-Url": ["{http.request.scheme}://{http.request.hostport}"]' in text
-    assert '"X-Real-Ip": ["{http.request.remote.host}"]' in text
-    assert '"dial": "127.0.0.1:3141"' in text
-    assert '"max_size": 1073741824' in text
-    assert "application/vnd.pypi.simple.v1+json*" in text
+    (proxy,) = handlers(config, "reverse_proxy")
+    assert proxy["upstreams"] == [{"dial": "127.0.0.1:3141"}]
+    assert proxy["headers"]["request"]["set"] == {
+        "X-Outside-Url": ["{http.request.scheme}://{http.request.hostport}"],
+        "X-Real-Ip": ["{http.request.remote.host}"],
+    }
+    assert [handler["root"] for handler in handlers(config, "vars")] == ["/var/lib/devpi/server/+files"]
+    assert [handler["max_size"] for handler in handlers(config, "request_body")] == [1073741824]
+    (encode,) = handlers(config, "encode")
+    assert set(encode["encodings"]) == {"gzip", "zstd"}
+    assert "application/vnd.pypi.simple.v1+json*" in encode["match"]["headers"]["Content-Type"]
     if policy:
         issuers = config["apps"]["tls"]["automation"]["policies"][0]["issuers"]
         assert issuers[0]["module"] == policy
-    assert "not allowed from this network" not in text
+    assert [h for h in handlers(config, "static_response") if h.get("body") == REFUSAL] == []  # no lockdown
 
 
 def test_existing_certificate_files(tmp_path):
@@ -180,6 +184,27 @@ def test_existing_certificate_files(tmp_path):
     assert (loaded["certificate"], loaded["key"]) == (str(cert), str(key_file))
 
 
+def handlers(node, kind):
+    """Every handler of that kind anywhere in an adapted config (routes nest in subroutes), in order."""
+    found = []
+    if isinstance(node, dict):
+        if node.get("handler") == kind:
+            found.append(node)
+        for value in node.values():
+            found += handlers(value, kind)
+    elif isinstance(node, list):
+        for value in node:
+            found += handlers(value, kind)
+    return found
+
+
+REFUSAL = "management is not allowed from this network"
+
+
+def route_steps(route):
+    return [step for handler in route["handle"] for inner in handler.get("routes", []) for step in inner["handle"]]
+
+
 def routes(config):
     return config["apps"]["http"]["servers"]["srv0"]["routes"][0]["handle"][0]["routes"]
 
@@ -193,15 +218,19 @@ def test_lockdown_renders_the_management_rule_only(tmp_path):
         for handler in route["handle"]
         for inner in handler.get("routes", [])
         for step in inner["handle"]
-        if step.get("body") == "management is not allowed from this network"
+        if step.get("body") == REFUSAL
     ]
     assert len(refusals) == 1
     matcher = refusals[0]["match"][0]
     assert matcher["method"] == ["PUT", "PATCH", "DELETE"]
     assert matcher["not"] == [{"remote_ip": {"ranges": ["10.0.0.0/8"]}}]
-    assert "header_regexp" not in json.dumps(config)
+    assert "header_regexp" not in json.dumps(config)  # no matcher of that kind anywhere
     closed = adapt(tmp_path, render(devpi_caddy_lockdown=True, devpi_caddy_lockdown_allow_uploads=False))
-    assert '"method": ["PUT", "PATCH", "DELETE", "POST"]' in json.dumps(closed)
+    refused = [h for h in handlers(closed, "static_response") if h.get("body") == REFUSAL]
+    assert len(refused) == 1
+    assert [route["match"][0]["method"] for route in routes(closed) if refused[0] in route_steps(route)] == [
+        ["PUT", "PATCH", "DELETE", "POST"]
+    ]
 
 
 def test_the_access_log_deletes_every_credential_field(tmp_path):
@@ -266,8 +295,8 @@ def test_validate_leaves_no_local_ca_behind(tmp_path):
 
 
 def test_an_outside_url_is_sent_as_is(tmp_path):
-    text = json.dumps(adapt(tmp_path, render(devpi_caddy_outside_url="https://pypi.example.org")))
-    assert '"X-Outside-Url": ["https://pypi.example.org"]' in text
+    (proxy,) = handlers(adapt(tmp_path, render(devpi_caddy_outside_url="https://pypi.example.org")), "reverse_proxy")
+    assert proxy["headers"]["request"]["set"]["X-Outside-Url"] == ["https://pypi.example.org"]
 
 
 def test_the_debian_default_site_is_removed_exactly_and_then_port_80_is_devpis(tmp_path):
@@ -296,7 +325,7 @@ def test_the_debian_default_site_is_removed_exactly_and_then_port_80_is_devpis(t
     assert removed.replace("# removed\n", block) == imported  # nothing else changed
     routes = adapt(tmp_path, removed)["apps"]["http"]["servers"]
     assert [server["listen"] for server in routes.values()] == [[":80"]]
-    assert "/usr/share/caddy" not in json.dumps(routes)  # the package's static site is gone
-    assert '"dial": "127.0.0.1:3141"' in json.dumps(routes)  # port 80 proxies to devpi
+    assert [h["root"] for h in handlers(routes, "vars")] == ["/var/lib/devpi/server/+files"]  # not the package's
+    assert [h["upstreams"] for h in handlers(routes, "reverse_proxy")] == [[{"dial": "127.0.0.1:3141"}]]
     edited = imported.replace("root * /usr/share/caddy", "root * /srv/www")
     assert re.subn(re.escape(block), "", edited)[1] == 0  # an edited block is not the package's: left alone
