@@ -60,8 +60,10 @@ options:
     type: str
   config_file:
     description:
-      - A devpi-server YAML configuration file as the role writes it (a C(devpi-server:) mapping of scalars).
-      - Its keys are returned, so a changed server directory can be noticed before anything is written.
+      - A devpi-server configuration file as the role writes it - comment lines, then one JSON document (which
+        devpi reads as YAML) with a C(devpi-server) mapping of strings.
+      - Its keys are returned, so a changed server directory can be noticed before anything is written; a file in
+        any other form reads as empty.
     type: path
   server_url:
     description:
@@ -144,7 +146,9 @@ service:
   type: dict
   sample: {active: true, enabled: true, restarts: 0}
 config:
-  description: The keys of the C(devpi-server:) mapping in O(config_file); empty when it does not exist.
+  description:
+    - The keys of the C(devpi-server) mapping in O(config_file), values as strings; empty when it does not exist or
+      is not in the form the role writes.
   returned: always
   type: dict
   sample: {serverdir: /var/lib/devpi/server, port: "3141"}
@@ -169,6 +173,7 @@ server:
 
 import grp
 import hashlib
+import json
 import os
 import pwd
 import re
@@ -186,7 +191,6 @@ from ansible_collections.hostnative.devpi.plugins.module_utils._venv import (
     uv_version,
 )
 
-_CONFIG_LINE_RE = re.compile(r"^\s+([a-z][a-z0-9-]*):\s*(.*?)\s*$")
 
 
 def describe_path(path):
@@ -283,25 +287,19 @@ def describe_service(manager, service):
 
 
 def read_config(path):
-    """The flat `devpi-server:` mapping the role writes; quoting as the template writes it (single quotes)."""
+    """The `devpi-server` mapping of the config the role renders: comment lines, then one JSON document."""
     if not path or not os.path.isfile(path):
         return {}
-    keys = {}
-    in_section = False
     with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            if line.startswith("devpi-server:"):
-                in_section = True
-                continue
-            if in_section and line.strip() and not line[0].isspace():
-                break
-            match = _CONFIG_LINE_RE.match(line) if in_section else None
-            if match:
-                value = match.group(2)
-                if len(value) > 1 and value[0] == value[-1] == "'":
-                    value = value[1:-1].replace("''", "'")
-                keys[match.group(1)] = value
-    return keys
+        text = "".join(line for line in handle if not line.lstrip().startswith("#"))
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return {}
+    section = document.get("devpi-server") if isinstance(document, dict) else None
+    if not isinstance(section, dict):
+        return {}
+    return {str(key): str(value) for key, value in section.items()}
 
 
 def port_open(url, timeout):

@@ -12,6 +12,7 @@ import json
 import plistlib
 
 import pytest
+import yaml
 from devpi_testinfra import ROOT_PASSWORD
 
 AGENT = "podman://devpi-launchd-agent"
@@ -91,7 +92,8 @@ def test_launchctl_calls_are_the_right_ones(host, expected):
 
 
 def test_side_effect_reached_the_running_server(host, expected):
-    assert "  threads: '20'\n" in host.file(expected["config"]).content_string
+    # the role writes JSON, which devpi reads as YAML
+    assert yaml.safe_load(host.file(expected["config"]).content_string)["devpi-server"]["threads"] == "20"
     out = host.check_output(f"launchctl print {expected['domain']}/{expected['label']}")
     assert "state = running" in out
 

@@ -7,12 +7,27 @@ a ``launchctl`` script on PATH that answers ``print`` the way macOS's does (laun
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import pwd
 import socket
 
 import pytest
-from conftest import api, free_port, start_devpi, stop_devpi
+import yaml
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar, trust_as_template
+from conftest import REPO, api, free_port, start_devpi, stop_devpi
+
+
+def render_config(options):
+    """roles/devpi_server/templates/devpi-server.yml.j2 rendered by Ansible's own templar."""
+    variables = {
+        "ansible_managed": "Ansible managed",
+        "_devpi_server_secret_file": "/var/lib/devpi/secret",
+        "_devpi_server_options": options,
+    }
+    text = (REPO / "roles/devpi_server/templates/devpi-server.yml.j2").read_text()
+    return Templar(loader=DataLoader(), variables=variables).template(trust_as_template(text))
 
 
 @pytest.fixture(scope="module")
@@ -62,18 +77,26 @@ def test_describes_files_and_directories(run_module, tmp_path):
 
 
 def test_reads_the_config_the_role_writes(run_module, tmp_path):
-    config = tmp_path / "devpi-server.yml"
-    config.write_text(
-        "#\n# Ansible managed\n#\n# comment\ndevpi-server:\n  serverdir: '/var/lib/devpi/server'\n"
-        "  port: '3141'\n  outside-url: 'https://it''s.example'\nother:\n  serverdir: '/elsewhere'\n"
-    )
-    result = run_module("devpi_server_info", {"config_file": str(config)})
-    assert result["config"] == {
-        "serverdir": "/var/lib/devpi/server",
-        "port": "3141",
-        "outside-url": "https://it's.example",
+    """The role's own template, rendered as Ansible renders it, with values that a line parser would get wrong."""
+    options = {
+        "serverdir": "/srv/devpi data/server",
+        "port": 3141,
+        "outside-url": "https://it's.example/a: b",
+        "extra": "x # not a comment",
     }
+    config = tmp_path / "devpi-server.yml"
+    config.write_text(render_config(options))
+    assert yaml.safe_load(config.read_text())["devpi-server"]["serverdir"] == options["serverdir"]  # devpi's view
+    result = run_module("devpi_server_info", {"config_file": str(config)})
+    assert result["config"] == {key: str(value) for key, value in options.items()}
     assert run_module("devpi_server_info", {"config_file": str(tmp_path / "none.yml")})["config"] == {}
+
+
+@pytest.mark.parametrize("text", ["devpi-server:\n  serverdir: /srv\n", "[1, 2]\n", '{"other": {"serverdir": "/x"}}\n'])
+def test_a_config_in_another_form_reads_as_empty(run_module, tmp_path, text):
+    config = tmp_path / "devpi-server.yml"
+    config.write_text(text)
+    assert run_module("devpi_server_info", {"config_file": str(config)})["config"] == {}
 
 
 def test_users_groups_and_uv(run_module, tmp_path):
@@ -194,7 +217,7 @@ def other_program():
 def test_a_port_held_by_another_program(run_module, launchctl, tmp_path, other_program, service):
     """Whether or not devpi's service runs (on its configured port 3141), the new port is someone else's."""
     config = tmp_path / "devpi-server.yml"
-    config.write_text("devpi-server:\n  port: '3141'\n")
+    config.write_text(json.dumps({"devpi-server": {"port": "3141"}}))
     probe = {
         "service_manager": "launchd",
         "service": service,
@@ -210,7 +233,7 @@ def test_an_active_service_on_its_configured_port_holds_it_even_when_it_does_not
     run_module, launchctl, tmp_path, other_program
 ):
     config = tmp_path / "devpi-server.yml"
-    config.write_text(f"devpi-server:\n  port: '{other_program}'\n")
+    config.write_text(json.dumps({"devpi-server": {"port": str(other_program)}}))
     probe = {
         "service_manager": "launchd",
         "service": "gui/501/org.example.running",
