@@ -55,9 +55,9 @@ images: apt
 	@tests/harness/build-images.sh bookworm trixie
 
 ## ---- fast checks ---------------------------------------------------------------------------------
-.PHONY: check lint mise-lint sanity unit docs-check
+.PHONY: check lint mise-lint sanity unit integration docs-check
 # Lint runs through `mise run lint` here, which proves the mise task works (it calls `make lint`).
-check: mise-lint sanity unit docs-check
+check: mise-lint sanity unit integration docs-check
 
 lint: venv
 	ruff check .
@@ -81,8 +81,13 @@ $(MISE_BIN):
 mise-lint: $(MISE_BIN)
 	$(TIMED) "lint (mise run lint)" $(MISE_BIN) run lint
 
-unit: venv $(CADDY_BIN) $(MISE_BIN)
-	CADDY=$(CADDY_BIN) MISE=$(MISE_BIN) $(TIMED) "unit tests" pytest -q -n 2 tests/unit
+# In process: the collection's code imported and called (under a minute).
+unit: venv
+	$(TIMED) "unit tests" pytest -q tests/unit
+
+# Real devpi-server, ansible-playbook, Caddy, mise and the galaxy build, on both cores.
+integration: venv $(CADDY_BIN) $(MISE_BIN)
+	CADDY=$(CADDY_BIN) MISE=$(MISE_BIN) $(TIMED) "integration tests" pytest -q -n 2 tests/integration
 
 docs-check: venv
 	python3 tests/harness/role_docs.py --check

@@ -60,8 +60,8 @@ options:
     type: str
   config_file:
     description:
-      - A devpi-server configuration file as the role writes it - comment lines, then one JSON document (which
-        devpi reads as YAML) with a C(devpi-server) mapping of strings.
+      - A devpi-server configuration file as the role writes it - a C(devpi-server:) mapping with one option per line,
+        each value a JSON string (a double-quoted YAML scalar).
       - Its keys are returned, so a changed server directory can be noticed before anything is written; a file in
         any other form reads as empty.
     type: path
@@ -147,8 +147,8 @@ service:
   sample: {active: true, enabled: true, restarts: 0}
 config:
   description:
-    - The keys of the C(devpi-server) mapping in O(config_file), values as strings; empty when it does not exist or
-      is not in the form the role writes.
+    - The keys of the C(devpi-server:) mapping in O(config_file), values as strings; empty when it does not exist;
+      lines not in the form the role writes are left out.
   returned: always
   type: dict
   sample: {serverdir: /var/lib/devpi/server, port: "3141"}
@@ -286,20 +286,29 @@ def describe_service(manager, service):
     return {"active": running, "enabled": loaded, "restarts": None}
 
 
+_CONFIG_LINE_RE = re.compile(r'^  ([a-z][a-z0-9-]*): ("(?:[^"\\]|\\.)*")\s*$')
+
+
 def read_config(path):
-    """The `devpi-server` mapping of the config the role renders: comment lines, then one JSON document."""
+    """The `devpi-server:` mapping the role renders: one `  key: "JSON string"` line per option."""
     if not path or not os.path.isfile(path):
         return {}
+    keys = {}
+    in_section = False
     with open(path, encoding="utf-8") as handle:
-        text = "".join(line for line in handle if not line.lstrip().startswith("#"))
-    try:
-        document = json.loads(text)
-    except ValueError:
-        return {}
-    section = document.get("devpi-server") if isinstance(document, dict) else None
-    if not isinstance(section, dict):
-        return {}
-    return {str(key): str(value) for key, value in section.items()}
+        for line in handle:
+            if line.rstrip() == "devpi-server:":
+                in_section = True
+                continue
+            if in_section and line.strip() and not line[0].isspace():
+                break
+            match = _CONFIG_LINE_RE.match(line) if in_section else None
+            if match:
+                try:
+                    keys[match.group(1)] = json.loads(match.group(2))
+                except ValueError:
+                    continue
+    return keys
 
 
 def port_open(url, timeout):

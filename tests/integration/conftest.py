@@ -1,4 +1,4 @@
-"""Shared fixtures for the unit tests.
+"""Shared fixtures for the integration tests (real devpi-server, ansible-playbook, Caddy, mise, subprocesses).
 
 The collection is made importable as ``ansible_collections.hostnative.devpi`` through a symlink in a temporary
 collections tree, so the tests import and run exactly the files Ansible ships.
@@ -14,33 +14,22 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
-from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
 
 REPO = Path(__file__).resolve().parents[2]
 # Test doubles shared with the Molecule scenarios (fake_connect) live in tests/harness.
 sys.path.insert(0, str(REPO / "tests" / "harness"))
 
+import collection_finder  # noqa: E402 - from tests/harness, on the path just above
 
-def _collections_root(base: Path) -> Path:
-    tree = base / "ansible_collections" / "hostnative"
-    tree.mkdir(parents=True, exist_ok=True)
-    link = tree / "devpi"
-    if not link.exists():
-        link.symlink_to(REPO)
-    return base
-
-
-# Importable from the start, through Ansible's own collection finder (as ansible-playbook loads it), so test
-# modules can import the collection's code at their top and plugin loaders find it too.
-_ROOT = _collections_root(Path(tempfile.mkdtemp(prefix="hostnative-devpi-collections-")))
-_AnsibleCollectionFinder(paths=[str(_ROOT)])._install()
+# Importable from the start, so test modules can import the collection's code at their top and plugin loaders
+# find it too.
+_ROOT = collection_finder.install()
 
 
 @pytest.fixture(scope="session")

@@ -40,12 +40,26 @@ def test_no_sanity_ignore_files_and_no_lint_skips():
         assert not re.search(r"^(skip_list|warn_list):\s*\n\s*-", text, re.MULTILINE), config
 
 
-def test_unit_test_modules_have_unique_basenames():
+def test_test_modules_have_unique_basenames():
     """The tests tree has no packages (rootdir imports): two test files of the same name break collection."""
     seen = {}
-    for path in tracked("tests/unit/*test_*.py"):
+    for path in tracked("tests/unit/*test_*.py", "tests/integration/*test_*.py"):
         seen.setdefault(path.name, []).append(str(path.relative_to(REPO)))
     assert {name: paths for name, paths in seen.items() if len(paths) > 1} == {}
+
+
+def test_unit_tests_run_in_process():
+    """tests/unit imports and calls the collection's code; processes, sockets and playbooks: tests/integration."""
+    outside = re.compile(
+        r"^\s*(import|from)\s+(subprocess|socket|http\.server|urllib\.request)\b|ansible_playbook|run_module"
+    )
+    found = [
+        f"{path.relative_to(REPO)}:{number}"
+        for path in tracked("tests/unit/*.py")
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if outside.search(line)
+    ]
+    assert found == []
 
 
 def test_changelog_fragments_follow_antsibull_changelog_conventions():

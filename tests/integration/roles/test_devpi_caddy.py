@@ -63,7 +63,7 @@ CASES = [
     ({"devpi_caddy_site_address": "https://:8443"}, 'devpi_caddy_site_address="https://:8443" names no host'),
     ({"devpi_caddy_site_address": "http://", "devpi_caddy_tls": "off"}, 'devpi_caddy_site_address="http://" names'),
     (
-        {"devpi_caddy_lockdown": True, "devpi_server_root_lockdown": False},
+        {"devpi_caddy_lockdown": True, "devpi_server_facts": {"root_lockdown": False}},
         "set devpi_server_root_lockdown=true as well",
     ),
     ({"devpi_caddy_admin_socket": "admin.sock"}, "devpi_caddy_admin_socket=admin.sock must be an absolute path"),
@@ -84,7 +84,7 @@ def test_bad_input_fails_in_preflight(run_role, overrides, expected):
         {},
         {"devpi_caddy_tls": "off", "devpi_caddy_site_address": ":8080"},
         {"devpi_caddy_tls": "off", "devpi_caddy_site_address": "http://:8080"},
-        {"devpi_caddy_lockdown": True, "devpi_server_root_lockdown": True},
+        {"devpi_caddy_lockdown": True, "devpi_server_facts": {"root_lockdown": True}},
     ],
     ids=["default", "plain-port", "plain-http-port", "lockdown"],
 )

@@ -98,6 +98,9 @@ def test_good_input_passes_the_whole_role_in_check_mode_without_showing_the_secr
     assert rc == 0, output
     assert "Install devpi-server, devpi-web and plugins at their pinned versions" in output
     assert SECRET not in output
+    published = re.search(r'"devpi_server_facts": (\{.*?\})', output, re.DOTALL).group(1)
+    assert '"url": "http://127.0.0.1:3141"' in published
+    assert '"listen": "127.0.0.1:3141"' in published
 
 
 def test_secret_not_shown_even_at_vvv(run_role):

@@ -7,13 +7,12 @@ a ``launchctl`` script on PATH that answers ``print`` the way macOS's does (laun
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import pwd
 import socket
 
 import pytest
-import yaml
+import strictyaml
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template
 from conftest import REPO, api, free_port, start_devpi, stop_devpi
@@ -77,22 +76,27 @@ def test_describes_files_and_directories(run_module, tmp_path):
 
 
 def test_reads_the_config_the_role_writes(run_module, tmp_path):
-    """The role's own template, rendered as Ansible renders it, with values that a line parser would get wrong."""
+    """The role's own template, rendered as Ansible renders it, with values that a line parser would get wrong; devpi's
+    own parser (strictyaml) reads the same values."""
     options = {
         "serverdir": "/srv/devpi data/server",
         "port": 3141,
-        "outside-url": "https://it's.example/a: b",
+        "outside-url": 'https://it\'s.example/a: b "q" \\ x',
         "extra": "x # not a comment",
+        "title": "caf\u00e9",
     }
     config = tmp_path / "devpi-server.yml"
     config.write_text(render_config(options))
-    assert yaml.safe_load(config.read_text())["devpi-server"]["serverdir"] == options["serverdir"]  # devpi's view
+    expected = {key: str(value) for key, value in options.items()}
+    assert strictyaml.load(config.read_text()).data["devpi-server"] == expected  # what devpi reads
     result = run_module("devpi_server_info", {"config_file": str(config)})
-    assert result["config"] == {key: str(value) for key, value in options.items()}
+    assert result["config"] == expected
     assert run_module("devpi_server_info", {"config_file": str(tmp_path / "none.yml")})["config"] == {}
 
 
-@pytest.mark.parametrize("text", ["devpi-server:\n  serverdir: /srv\n", "[1, 2]\n", '{"other": {"serverdir": "/x"}}\n'])
+@pytest.mark.parametrize(
+    "text", ["devpi-server:\n  serverdir: /srv\n", "[1, 2]\n", 'other:\n  serverdir: "/x"\n', "devpi-server: {}\n"]
+)
 def test_a_config_in_another_form_reads_as_empty(run_module, tmp_path, text):
     config = tmp_path / "devpi-server.yml"
     config.write_text(text)
@@ -217,7 +221,7 @@ def other_program():
 def test_a_port_held_by_another_program(run_module, launchctl, tmp_path, other_program, service):
     """Whether or not devpi's service runs (on its configured port 3141), the new port is someone else's."""
     config = tmp_path / "devpi-server.yml"
-    config.write_text(json.dumps({"devpi-server": {"port": "3141"}}))
+    config.write_text(render_config({"port": 3141}))
     probe = {
         "service_manager": "launchd",
         "service": service,
@@ -233,7 +237,7 @@ def test_an_active_service_on_its_configured_port_holds_it_even_when_it_does_not
     run_module, launchctl, tmp_path, other_program
 ):
     config = tmp_path / "devpi-server.yml"
-    config.write_text(json.dumps({"devpi-server": {"port": str(other_program)}}))
+    config.write_text(render_config({"port": other_program}))
     probe = {
         "service_manager": "launchd",
         "service": "gui/501/org.example.running",
