@@ -57,3 +57,11 @@ def test_uv_version_of_a_real_and_a_broken_executable(tmp_path):
     assert venv_utils.uv_version(str(good)) == "0.13.8"
     assert venv_utils.uv_version(str(bad)) is None
     assert venv_utils.uv_version(str(tmp_path / "missing")) is None
+
+
+@pytest.mark.parametrize("installed", ["1.0.1", "1.0.0.1", "1.00", "11.0", "1.0rc1"])
+def test_a_pin_matches_its_exact_version_only(tmp_path, installed):
+    """`pkg==1.0` is not satisfied by a version that merely starts with it (or that only compares equal as text)."""
+    _dist(tmp_path, "python3.12", "pkg", installed)
+    assert venv_utils.pins_missing(str(tmp_path), ["pkg==1.0"]) == ["pkg==1.0"]
+    assert venv_utils.pins_missing(str(tmp_path), [f"pkg=={installed}"]) == []
