@@ -3,41 +3,53 @@
 - the "Role Variables" section of every role README, between two marker comments (the rest is hand-written);
 - docs/reference/<role>.md, a whole generated page per role (description, every entry point and variable).
 
-``--check`` exits 1 when any of them is out of date (run by ``make check``), ``--write`` rewrites them.
+``--check`` exits 1 when any of them is out of date (run by ``make check``), ``--write`` rewrites them. Ansible's doc
+markup (C(), O(), V(), M(), P(), ...) is parsed and rendered by antsibull-docs-parser, the library Ansible's own docs
+use, in strict mode: markup it rejects fails both.
 """
 
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from pathlib import Path
 
 import yaml
+from antsibull_docs_parser import dom
+from antsibull_docs_parser.md import to_md
+from antsibull_docs_parser.parser import Context, parse
 
 ROOT = Path(__file__).resolve().parents[2]
 BEGIN = "<!-- BEGIN generated from meta/argument_specs.yml by `make docs` -->"
 END = "<!-- END generated -->"
-_MARKUP = re.compile(r"\b([COVMIE])\(([^)]*)\)")
 
 
-def plain(text: str) -> str:
-    """Ansible doc markup to Markdown: C(x)/V(x)/O(x)/E(x) -> `x`, M(x) -> `x`, I(x) -> *x*."""
+def plain(text: str, role: str, entry: str) -> str:
+    """Ansible doc markup of role `role`, entry point `entry`, as Markdown (strict: bad markup raises ValueError)."""
+    plugin = dom.PluginIdentifier(fqcn=f"hostnative.devpi.{role}", type="role")
+    context = Context(current_plugin=plugin, role_entrypoint=entry)
+    paragraphs = parse(text, context, errors="exception", strict=True)
+    for part in (part for paragraph in paragraphs for part in paragraph):
+        # C(...) ends at the first ")": code with unbalanced parentheses lost its end to that.
+        if isinstance(part, dom.CodePart) and part.text.count("(") != part.text.count(")"):
+            raise ValueError(f"C({part.text}) ends at its first ')' - the code is cut short in: {text}")
+    return to_md(paragraphs, par_sep=" ")
 
-    def repl(match: re.Match[str]) -> str:
-        kind, value = match.groups()
-        return f"*{value}*" if kind == "I" else f"`{value}`"
 
-    return _MARKUP.sub(repl, re.sub(r"\bO\(([^)]*)\)", r"`\1`", text)).replace("|", "\\|")
+def code(text: str) -> str:
+    """Literal text (a default value) as Markdown code, escaped for a table cell."""
+    return to_md([[dom.CodePart(text=text)]])
 
 
-def _rows(options: dict, prefix: str = "") -> list[str]:
+def _rows(options: dict, markup, prefix: str = "") -> list[str]:
     rows = []
     for name, option in options.items():
-        rows.append(_row(prefix + name, option))
+        rows.append(_row(prefix + name, option, markup))
         if option.get("options"):
             rows += _rows(
-                option["options"], f"{prefix}{name}[]." if option.get("type") == "list" else f"{prefix}{name}."
+                option["options"],
+                markup,
+                f"{prefix}{name}[]." if option.get("type") == "list" else f"{prefix}{name}.",
             )
     return rows
 
@@ -50,12 +62,13 @@ def render(spec_file: Path) -> str:
     specs = yaml.safe_load(spec_file.read_text())["argument_specs"]
     lines = [BEGIN, ""]
     for entry, spec in specs.items():
-        lines.append(f"Entry point `{entry}`: {plain(spec['short_description'])}.")
+        markup = _markup(spec_file, entry)
+        lines.append(f"Entry point `{entry}`: {markup(spec['short_description'])}.")
         if entry != "main" and spec.get("options") is specs["main"].get("options"):
             lines += ["", "Variables: those of `main` (the same argument spec).", ""]
             continue
         lines += ["", "| Variable | Type | Default | Description |", "| --- | --- | --- | --- |"]
-        lines += _rows(spec.get("options", {}))
+        lines += _rows(spec.get("options", {}), markup)
         lines.append("")
     lines.append(END)
     return "\n".join(lines)
@@ -72,20 +85,26 @@ def render_reference(spec_file: Path) -> str:
         "",
     ]
     for entry, spec in specs.items():
-        lines += [f"## Entry point `{entry}`", "", plain(spec["short_description"]) + ".", ""]
+        markup = _markup(spec_file, entry)
+        lines += [f"## Entry point `{entry}`", "", markup(spec["short_description"]) + ".", ""]
         description = spec.get("description", [])
         for paragraph in description if isinstance(description, list) else [description]:
-            lines += [plain(paragraph), ""]
+            lines += [markup(paragraph), ""]
         if entry != "main" and spec.get("options") is specs["main"].get("options"):
             lines += ["Variables: those of `main` (the same argument spec).", ""]
             continue
         lines += ["| Variable | Type | Default | Description |", "| --- | --- | --- | --- |"]
-        lines += _rows(spec.get("options", {}))
+        lines += _rows(spec.get("options", {}), markup)
         lines.append("")
     return "\n".join(lines)
 
 
-def _row(name: str, option: dict) -> str:
+def _markup(spec_file: Path, entry: str):
+    role = spec_file.parents[1].name
+    return lambda text: plain(text, role, entry)
+
+
+def _row(name: str, option: dict, markup) -> str:
     kind = option.get("type", "str")
     if kind == "list" and "elements" in option:
         kind = f"list of {option['elements']}"
@@ -95,10 +114,10 @@ def _row(name: str, option: dict) -> str:
         default = "*required*"
     elif "default" in option:
         dumped = yaml.safe_dump(option["default"], default_flow_style=True)
-        default = plain(f"`{dumped.strip().removesuffix('...').strip()}`")
+        default = code(dumped.strip().removesuffix("...").strip())
     else:
         default = "see description"
-    return f"| `{name}` | {kind} | {default} | {plain(_text(option.get('description')))} |"
+    return f"| `{name}` | {kind} | {default} | {markup(_text(option.get('description')))} |"
 
 
 def main() -> int:
