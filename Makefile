@@ -26,7 +26,7 @@ SCENARIOS ?= $(patsubst molecule/%/molecule.yml,%,$(sort $(wildcard molecule/*/*
 .PHONY: help
 help:
 	@echo "make demo | make test | make check | make lint | make sanity | make unit | make molecule [SCENARIOS=...]"
-	@echo "make docs (regenerate role READMEs) | make build (collection artifact) | make demo-down"
+	@echo "make docs (regenerate role READMEs) | make build (collection artifact) | make demo-down | make mutation"
 
 ## ---- prerequisites (idempotent) ----------------------------------------------------------------
 .PHONY: apt uv venv images collection-link
@@ -107,6 +107,13 @@ galaxy-import: build
 	(cd build && $(TIMED) galaxy-importer python3 -m galaxy_importer.main "$$artifact" > galaxy-importer.log 2>&1) || { cat build/galaxy-importer.log; exit 1; }; \
 	if grep -E "WARNING|ERROR" build/galaxy-importer.log; then echo "galaxy-importer reported the lines above"; exit 1; fi; \
 	tail -n 1 build/galaxy-importer.log
+
+# Mutation testing of plugins/ against the in-process unit suite (not part of `make test`): prints the kill rate
+# and the survivors; docs/testing.md explains them.
+.PHONY: mutation
+mutation: uv
+	uv sync --locked --quiet --group mutation
+	tests/harness/mutation.sh
 
 .PHONY: timings-reset
 timings-reset:
