@@ -192,7 +192,6 @@ from ansible_collections.hostnative.devpi.plugins.module_utils._venv import (
 )
 
 
-
 def describe_path(path):
     try:
         st = os.lstat(path)

@@ -23,7 +23,6 @@ def run_role(tmp_path_factory):
     base = tmp_path_factory.mktemp("preflight")
     playbook = role_playbook(base, "devpi_server")
     good = {
-        "devpi_server_platform": "Linux",
         "devpi_server_root_password": SECRET,
         "devpi_server_base_dir": str(base / "state"),
         "devpi_server_venv_dir": str(base / "venv"),
@@ -62,7 +61,6 @@ CASES = [
     ({"devpi_server_threads": "many"}, "devpi_server_threads"),
     ({"devpi_server_memory_max": "lots"}, "devpi_server_memory_max='lots'"),
     ({"devpi_server_indexer_backend": "elastic"}, "devpi_server_indexer_backend"),
-    ({"devpi_server_platform": "Windows"}, "devpi_server_platform"),
     ({"devpi_server_secret_argon2_memory_cost": 4}, "devpi_server_secret_argon2_memory_cost=4"),
     ({"devpi_server_launchd_label": "bad label"}, "devpi_server_launchd_label='bad label'"),
     (

@@ -1,4 +1,4 @@
-"""Verify the launchd path, run on Linux containers with devpi_server_platform=Darwin.
+"""Verify the launchd path, run on Linux containers whose facts say Darwin.
 
 Stand-ins (molecule/devpi_server/launchd/files): launchctl (records calls, parses the plist and supervises
 ProgramArguments as launchd would), plutil (plistlib) and brew. devpi-server, the venv, uv and the HTTP checks
