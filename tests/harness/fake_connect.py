@@ -1,12 +1,13 @@
-"""A fake 1Password Connect server speaking the REST API as onepasswordconnectsdk uses it (see the notes in
-shared/notes/onepassword-connect.md): bearer-token auth, /v1/vaults[?filter=name eq "..."], /v1/vaults/{id},
-/v1/vaults/{id}/items[?filter=title eq "..."], /v1/vaults/{id}/items/{id}, /heartbeat, JSON error bodies.
+"""A fake 1Password Connect server speaking the REST API as onepasswordconnectsdk uses it: bearer-token auth,
+/v1/vaults[?filter=name eq "..."], /v1/vaults/{id}, /v1/vaults/{id}/items[?filter=title eq "..."],
+/v1/vaults/{id}/items/{id}, /heartbeat, JSON error bodies.
 
 It exists because Connect is a hosted service that cannot run here. Two failure modes are switchable: `html502`
 (a proxy's HTML error page) and `slow` (answers after `delay` seconds). Every request path is recorded.
 
-The unit tests use the built-in vaults and items below. Run as a program (the Molecule seed scenario does), it serves
-a store file instead, re-read whenever it changes so a test can rotate a secret while it runs:
+The lookup tests (tests/integration) use the built-in vaults and items below. Run as a program (the Molecule seed
+scenario does), it serves a store file instead, re-read whenever it changes so a test can rotate a secret while it
+runs:
 
     python fake_connect.py --port 18555 --store store.json
 
