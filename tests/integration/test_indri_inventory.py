@@ -1,9 +1,9 @@
 """inventories/indri reproduces the seed deployment (the devpi-on-indri write-up) exactly.
 
-The plist, devpi's config and the Caddy snippet are rendered from the REAL role templates with Ansible's own
+The plist and devpi's config are rendered from the REAL role templates with Ansible's own
 templating engine and the same variable precedence as a play (role defaults < the inventory < role vars), with the
 facts of the write-up's macOS login user; launchd itself cannot run here, so the plist is parsed with plistlib and
-the snippet adapted by the real Caddy. The expected values are the write-up's Layout table.
+nothing else is managed (the seed's Caddy is another role's). The expected values are the write-up's Layout table.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import pytest
 import yaml
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template
-from conftest import caddy_adapt
 
 REPO = Path(__file__).resolve().parents[2]
 INVENTORY = REPO / "inventories" / "indri"
@@ -33,7 +32,7 @@ WRITEUP = {
     "launchagent plist": "/Users/erichblume/Library/LaunchAgents/mcquack.eblume.devpi.plist",
     "listen": ("127.0.0.1", 3141),
     "public url": "https://pypi.ops.eblu.me",
-    "root password secret": "op://blumeops/devpi/root password",  # item "devpi", field "root password"
+    "root password item": ("devpi", "root password"),  # item "devpi", field "root password"; the vault is not named
 }
 FACTS = {"system": "Darwin", "user_dir": "/Users/erichblume", "user_id": "erichblume", "user_uid": 501}
 
@@ -92,25 +91,24 @@ def test_devpi_listens_on_loopback_3141_with_the_writeups_server_dir(templar):
 
 def test_root_password_comes_from_the_writeups_1password_item(templar):
     raw = yaml.safe_load((INVENTORY / "host_vars" / "indri.yml").read_text())
+    item, field = WRITEUP["root password item"]
     assert raw["devpi_server_root_password"] == (
-        "{{ lookup('hostnative.devpi.secret', '" + WRITEUP["root password secret"] + "') }}"
+        "{{ lookup('hostnative.devpi.secret', 'op://' ~ devpi_op_vault ~ '/" + f"{item}/{field}" + "') }}"
     )
     assert "devpi_seed_root_password" not in raw  # devpi_seed takes the same secret
-    indexes = [index["name"] for index in raw["devpi_seed_indexes"]]
-    assert indexes == ["eblume/dev"]  # the personal upload index
-    assert raw["devpi_caddy_install"] is False  # Homebrew's Caddy is managed elsewhere
-    assert raw["devpi_caddy_global_options"] is False  # and so are its global options
     assert raw["ansible_become"] is False  # a LaunchAgent: everything runs as the login user
 
 
-def test_caddy_site_proxies_the_public_name_to_devpi(templar, tmp_path):
-    # adapt only: `caddy validate` would open the access log under /Users, which does not exist here.
-    adapted = caddy_adapt(tmp_path, render(templar, "devpi_caddy", "devpi.caddy.j2"), validate=False)
-    server = next(iter(adapted["apps"]["http"]["servers"].values()))
-    route = server["routes"][0]
-    assert route["match"] == [{"host": [WRITEUP["public url"].removeprefix("https://")]}]
-    assert server["listen"] == [":443"]  # automatic HTTPS for the public name
-    text = json.dumps(route)
-    host, port = WRITEUP["listen"]
-    assert f'"dial": "{host}:{port}"' in text
+def test_nothing_the_seed_did_not_have(templar):
+    """The seed migrated a server directory and seeded no user or index; Caddy was already proxying, managed
+    elsewhere; the vault holding item "devpi" is a variable, since the write-up does not name it."""
+    raw = yaml.safe_load((INVENTORY / "host_vars" / "indri.yml").read_text())
+    assert "devpi_seed_users" not in raw
+    assert "devpi_seed_indexes" not in raw
+    assert value(templar, "devpi_seed_users") == []
+    assert value(templar, "devpi_seed_indexes") == []
+    assert raw["devpi_seed_existing_indexes"] == ["root/pypi", "eblume/dev"]  # migrated with the server directory
+    assert not [name for name in raw if name.startswith("devpi_caddy_")]  # site.yml runs no devpi_caddy here
+    assert isinstance(raw["devpi_op_vault"], str)
+    assert raw["devpi_op_vault"]
     assert value(templar, "devpi_public_url") == WRITEUP["public url"]
