@@ -191,6 +191,9 @@ from ansible_collections.hostnative.devpi.plugins.module_utils._venv import (
     uv_version,
 )
 
+# One option of the config the role renders: `  key: "JSON string"`.
+_CONFIG_LINE_RE = re.compile(r'^  ([a-z][a-z0-9-]*): ("(?:[^"\\]|\\.)*")\s*$')
+
 
 def describe_path(path):
     try:
@@ -283,9 +286,6 @@ def describe_service(manager, service):
     loaded = rc == 0
     running = loaded and re.search(r"^\s*state = running\s*$", out, re.MULTILINE) is not None
     return {"active": running, "enabled": loaded, "restarts": None}
-
-
-_CONFIG_LINE_RE = re.compile(r'^  ([a-z][a-z0-9-]*): ("(?:[^"\\]|\\.)*")\s*$')
 
 
 def read_config(path):
