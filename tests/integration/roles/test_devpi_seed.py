@@ -74,9 +74,9 @@ def run_seed(tmp_path_factory, devpi_url):
 
 
 def listing(url):
-    status, body = api(url + "/")
-    assert status == 200
-    return json.dumps(body, sort_keys=True)
+    response = api(url + "/")
+    assert response[0] == 200
+    return json.dumps(response[1], sort_keys=True)
 
 
 def index(name, **keys):
@@ -190,8 +190,8 @@ def fresh_devpi(tmp_path_factory):
 
 
 def indexes_of(url, user):
-    status, body = api(f"{url}/{user}")
-    return body["result"]["indexes"] if status == 200 else None
+    response = api(f"{url}/{user}")
+    return response[1]["result"]["indexes"] if response[0] == 200 else None
 
 
 def test_absent_and_prune_delete_only_what_may_go(run_seed, fresh_devpi):
