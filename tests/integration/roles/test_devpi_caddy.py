@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -13,7 +14,15 @@ from pathlib import Path
 import jinja2
 import pytest
 import yaml
-from conftest import CADDY, REPO, ansible_playbook, assert_failed_in_preflight, caddy_adapt, role_playbook
+from conftest import (
+    CADDY,
+    REPO,
+    ansible_playbook,
+    assert_failed_in_preflight,
+    caddy_adapt,
+    role_playbook,
+    tasks_until_failure,
+)
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -37,10 +46,10 @@ def run_role(tmp_path_factory):
         "devpi_caddy_serverdir": "/var/lib/devpi/server",
     }
 
-    def run(overrides):
+    def run(overrides, env=None):
         vars_file = base / "vars.yml"
         vars_file.write_text(yaml.safe_dump({**good, **overrides}))
-        return ansible_playbook(playbook, vars_file, check=True)
+        return ansible_playbook(playbook, vars_file, check=True, env=env)
 
     return run
 
@@ -69,6 +78,23 @@ CASES = [
     ({"devpi_caddy_admin_socket": "admin.sock"}, "devpi_caddy_admin_socket=admin.sock must be an absolute path"),
     ({"devpi_caddy_max_request_body_size": 0}, "devpi_caddy_max_request_body_size=0 (> 0)"),
     ({"devpi_caddy_outside_url": "pypi.example.org"}, "devpi_caddy_outside_url=pypi.example.org"),
+    ({"devpi_caddy_tls": "dns"}, 'devpi_caddy_tls_dns="" with devpi_caddy_tls=dns'),
+    ({"devpi_caddy_tls": "dns", "devpi_caddy_tls_dns": "Cloud flare"}, 'devpi_caddy_tls_dns="Cloud flare"'),
+    (
+        {"devpi_caddy_tls_dns": "cloudflare {env.T}"},
+        'devpi_caddy_tls_dns="cloudflare {env.T}" with devpi_caddy_tls=auto',
+    ),
+    (
+        {"devpi_caddy_tls": "dns", "devpi_caddy_tls_dns": "cloudflare {env.CF_API_TOKEN}"},
+        "devpi_caddy_binary=/usr/bin/caddy does not exist, and devpi_caddy_tls=dns needs a Caddy built with",
+    ),
+    ({"devpi_caddy_managed_elsewhere": True, "devpi_caddy_standalone": True}, "devpi_caddy_standalone (write it"),
+    ({"devpi_caddy_managed_elsewhere": True, "devpi_caddy_default_site": "remove"}, "cannot go with it"),
+    (
+        {"devpi_caddy_managed_elsewhere": True},
+        "devpi_caddy_binary=/usr/bin/caddy does not exist, and devpi_caddy_managed_elsewhere=true leaves installing",
+    ),
+    ({"devpi_caddy_binary": "caddy"}, "devpi_caddy_binary=caddy (absolute paths)"),
 ]
 
 
@@ -92,6 +118,106 @@ def test_good_input_passes_in_check_mode(run_role, overrides):
     rc, output = run_role(overrides)
     assert rc == 0, output
     assert "Write the devpi site snippet" in output
+
+
+def test_a_dns_provider_caddy_lacks_is_refused(run_role):
+    """The real Caddy (Debian's build has no DNS provider modules) lists its modules; the one named is missing."""
+    rc, output = run_role(
+        {"devpi_caddy_tls": "dns", "devpi_caddy_tls_dns": "cloudflare {env.T}", "devpi_caddy_binary": CADDY}
+    )
+    assert_failed_in_preflight(rc, output, "needs the Caddy module dns.providers.cloudflare, which", PREFLIGHT_TASKS)
+
+
+def test_a_dns_provider_block_renders_into_the_site():
+    text = render(devpi_caddy_tls="dns", devpi_caddy_tls_dns="cloudflare {env.CF_API_TOKEN}")
+    assert "\ttls {\n\t\tdns cloudflare {env.CF_API_TOKEN}\n\t}\n" in text
+
+
+def other_roles_caddyfile(directory, sites):
+    """A main Caddyfile as another role writes it: its own site(s) and an import of a conf.d directory."""
+    (directory / "conf.d").mkdir(exist_ok=True)
+    caddyfile = directory / "Caddyfile"
+    caddyfile.write_text(f"{sites}\nimport {directory}/conf.d/*.caddy\n")
+    return caddyfile
+
+
+@pytest.mark.parametrize(
+    ("sites", "snippet", "expected"),
+    [
+        ('https://pypi.example.org {\n\trespond "other"\n}\n', None, "is already served by 1 site block(s)"),
+        ('pypi.example.org:443 {\n\trespond "other"\n}\n', None, "is already served by 1 site block(s)"),
+        (
+            'https://pypi.example.org {\n\trespond "other"\n}\n',
+            'pypi.example.org {\n\trespond "devpi"\n}\n',
+            "is already served by 2 site block(s) of the config Caddy runs",
+        ),
+        ('pypi.example.org {\n\trespond "a"\n}\n', 'pypi.example.org {\n\trespond "b"\n}\n', "a site is defined twice"),
+    ],
+    ids=["other-spelling", "other-port-spelling", "beside-devpis-snippet", "same-key"],
+)
+def test_a_site_the_running_config_already_serves_is_refused(run_role, tmp_path, sites, snippet, expected):
+    """The REAL Caddy adapts the config as it is; a second block for devpi's address would be merged by Caddy (the
+    first one answering), so preflight refuses it - before anything is written."""
+    caddyfile = other_roles_caddyfile(tmp_path, sites)
+    if snippet:
+        (tmp_path / "conf.d" / "devpi.caddy").write_text(snippet)
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    rc, output = run_role(
+        {
+            "devpi_caddy_binary": CADDY,
+            "devpi_caddy_caddyfile": str(caddyfile),
+            "devpi_caddy_snippets_dir": str(tmp_path / "conf.d"),
+            "devpi_caddy_managed_elsewhere": True,
+        }
+    )
+    assert_failed_in_preflight(rc, output, expected, PREFLIGHT_TASKS)
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
+
+
+@pytest.mark.parametrize(
+    ("sites", "snippet"),
+    [
+        ('other.example.org {\n\trespond "other"\n}\n', None),
+        ('pypi.example.org:8443 {\n\trespond "other"\n}\n', 'pypi.example.org {\n\trespond "devpi"\n}\n'),
+    ],
+    ids=["other-site", "own-snippet-and-another-port"],
+)
+def test_other_sites_and_devpis_own_snippet_pass(run_role, tmp_path, sites, snippet):
+    caddyfile = other_roles_caddyfile(tmp_path, sites)
+    if snippet:
+        (tmp_path / "conf.d" / "devpi.caddy").write_text(snippet)
+    rc, output = run_role(
+        {
+            "devpi_caddy_binary": CADDY,
+            "devpi_caddy_caddyfile": str(caddyfile),
+            "devpi_caddy_snippets_dir": str(tmp_path / "conf.d"),
+            "devpi_caddy_managed_elsewhere": True,
+        },
+        env={"ANSIBLE_DISPLAY_SKIPPED_HOSTS": "false"},  # a skipped task's name is not printed
+    )
+    assert rc == 0, output
+    ran = tasks_until_failure(output)
+    assert "Check the site is not defined elsewhere" in ran
+    assert "Write the devpi site snippet (validated before it goes live)" in ran
+    assert not {
+        "Set Caddy's global options at the top of the main Caddyfile",
+        "Import the snippets from the main Caddyfile",
+        "Create the drop-in directory",
+    } & set(ran)
+
+
+def test_caddys_paths_on_macos_come_from_brew_prefix(run_role, tmp_path):
+    """A stand-in `brew` (macOS cannot run here) answers `--prefix` as an Intel Mac's does: the binary the role
+    looks for is under it."""
+    brew = tmp_path / "bin" / "brew"
+    brew.parent.mkdir()
+    brew.write_text('#!/bin/sh\n[ "$1" = --prefix ] && echo /usr/local\n')
+    brew.chmod(0o755)
+    path = f"{brew.parent}:{os.environ['PATH']}"
+    rc, output = run_role({"devpi_caddy_platform": "Darwin", "devpi_caddy_managed_elsewhere": True}, env={"PATH": path})
+    assert_failed_in_preflight(rc, output, "devpi_caddy_binary=/usr/local/bin/caddy does not exist", PREFLIGHT_TASKS)
+    rc, output = run_role({"devpi_caddy_platform": "Darwin"}, env={"PATH": "/usr/bin:/bin"})
+    assert_failed_in_preflight(rc, output, "Homebrew's prefix is unknown: `brew --prefix` failed:", PREFLIGHT_TASKS)
 
 
 def role_vars():

@@ -1,0 +1,13 @@
+"""testinfra setup for the devpi_caddy elsewhere scenario: the shared hook and fixtures (molecule/shared)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(next(p / "shared" for p in Path(__file__).parents if (p / "shared").is_dir())))
+
+import devpi_testinfra
+
+# pytest looks for its hook and fixtures in conftest.py itself.
+pytest_generate_tests = devpi_testinfra.pytest_generate_tests
