@@ -17,13 +17,15 @@ description:
     an error unless O(allow_empty).
   - Errors name the reference, the backend and the cause (HTTP status, not found, how many matched, connection
     refused, timeout); they never contain a secret value or a token.
+  - A query suffix (C(?attribute=otp), C(?ssh-format=openssh)) goes to C(op read) as it is (V(cli) only; the other
+    backends refuse it).
   - Several fields of one item cost one fetch within one lookup call. Lookups run once per host and task, so a play
     with several hosts should resolve each secret once (C(run_once) + C(set_fact) + C(no_log)).
   - Any task that uses the value needs C(no_log); give the Connect token through the environment, not inline
     (Ansible repeats the lookup expression in error output).
 options:
   _terms:
-    description: Secret references, C(op://<vault>/<item>/[<section>/]<field>).
+    description: Secret references, C(op://<vault>/<item>/[<section>/]<field>[?<query>]).
     required: true
     type: list
     elements: str
@@ -56,7 +58,7 @@ options:
     vars:
       - name: devpi_secret_ca_file
   timeout:
-    description: Seconds to wait for an answer (V(connect) per request, V(cli) per C(op read)).
+    description: Seconds to wait for the Connect server's answer, per request (V(connect)).
     type: float
     default: 10
     env:
@@ -79,6 +81,25 @@ options:
       - name: DEVPI_SECRET_OP_PATH
     vars:
       - name: devpi_secret_op_path
+  op_account:
+    description:
+      - The 1Password account C(op) reads from, passed as C(--account) (V(cli)) - a sign-in address such as
+        V(my.1password.com), an email or an account ID - when several accounts are signed in. Unset, C(op) uses
+        C(OP_ACCOUNT) from the environment or its default account. Not used with a service account token.
+    type: str
+    env:
+      - name: DEVPI_SECRET_OP_ACCOUNT
+    vars:
+      - name: devpi_secret_op_account
+  op_timeout:
+    description:
+      - Seconds to wait for one C(op read) (V(cli)). Long enough for the desktop app's Touch ID or password prompt.
+    type: float
+    default: 60
+    env:
+      - name: DEVPI_SECRET_OP_TIMEOUT
+    vars:
+      - name: devpi_secret_op_timeout
   env_prefix:
     description:
       - Prefix of the environment variable names (V(env)). C(op://Dev Vault/devpi/root password) is read from
@@ -103,8 +124,15 @@ options:
     default: false
     vars:
       - name: devpi_secret_allow_empty
+requirements:
+  - onepasswordconnectsdk>=2.1.0,<2.2 on the controller (V(connect) backend)
+  - 1Password's CLI C(op) 2.x on the controller (V(cli) backend), signed in through the desktop app or given a
+    service account token in C(OP_SERVICE_ACCOUNT_TOKEN)
 notes:
-  - The V(connect) backend needs C(onepasswordconnectsdk>=2.1.0,<2.2) on the controller; V(cli) needs C(op).
+  - Service accounts - C(OP_SERVICE_ACCOUNT_TOKEN) in the controller's environment, V(cli) backend; C(op) reads it
+    itself, so the token is never an argument or an Ansible variable. A service account sees only the vaults it was
+    granted.
+  - Setup, item and field names - docs/how-to/1password.md in the collection's repository.
 """
 
 EXAMPLES = r"""
@@ -151,7 +179,7 @@ def make_backend(get):
     if name == "cli":
         from ansible_collections.hostnative.devpi.plugins.plugin_utils._secret_cli import CliBackend  # noqa: PLC0415 - see above
 
-        return CliBackend(get("op_path"), get("timeout"))
+        return CliBackend(get("op_path"), get("op_timeout"), get("op_account"))
     from ansible_collections.hostnative.devpi.plugins.plugin_utils._secret_static import (  # noqa: PLC0415 - see above
         EnvBackend,
         FileBackend,
@@ -166,6 +194,9 @@ class LookupModule(LookupBase):
         backend_name = self.get_option("backend")
         try:
             refs = [parse_reference(term) for term in terms]
+            for ref in refs:
+                if ref.query and backend_name != "cli":
+                    raise fail(ref, backend_name, "a query suffix (?...) is read by op only: use the cli backend")
             backend = make_backend(self.get_option)
             values = []
             for ref in refs:

@@ -10,8 +10,10 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-REFERENCE_FORM = "op://<vault>/<item>/[<section>/]<field>"
+REFERENCE_FORM = "op://<vault>/<item>/[<section>/]<field>[?<query>]"
 _ID = re.compile(r"^[a-z0-9]{26}$")
+# op read's query parameters (?attribute=otp, ?ssh-format=openssh, ...): name=value pairs joined by '&'.
+_QUERY = re.compile(r"^[a-z][a-z-]*=[^&=\s]+(?:&[a-z][a-z-]*=[^&=\s]+)*$")
 
 
 class SecretError(Exception):
@@ -24,19 +26,21 @@ class SecretRef(NamedTuple):
     item: str
     section: str | None
     field: str
+    query: str | None = None
 
 
 def parse_reference(text):
-    """Parse op://vault/item/[section/]field; names may contain spaces, never '/' (1Password's own rule)."""
+    """Parse op://vault/item/[section/]field[?query]; names may contain spaces, never '/' (1Password's own rule)."""
     if not isinstance(text, str) or not text.startswith("op://"):
         raise SecretError(f"secret reference {text!r} is malformed: expected {REFERENCE_FORM}")
-    parts = text[len("op://") :].split("/")
-    if any(not part.strip() for part in parts) or "?" in parts[-1]:
+    path, mark, query = text[len("op://") :].partition("?")
+    parts = path.split("/")
+    if any(not part.strip() for part in parts) or (mark and not _QUERY.match(query)):
         raise SecretError(f"secret reference {text!r} is malformed: expected {REFERENCE_FORM}")
     if len(parts) == len(("vault", "item", "field")):
-        return SecretRef(text, parts[0], parts[1], None, parts[2])
+        return SecretRef(text, parts[0], parts[1], None, parts[2], query or None)
     if len(parts) == len(("vault", "item", "section", "field")):
-        return SecretRef(text, *parts)
+        return SecretRef(text, *parts, query or None)
     raise SecretError(f"secret reference {text!r} is malformed: expected {REFERENCE_FORM}")
 
 
@@ -55,4 +59,4 @@ def one(matches, what, ref, backend):
         return matches[0]
     if not matches:
         raise fail(ref, backend, f"{what} not found")
-    raise fail(ref, backend, f"{len(matches)} {what}s match; use an ID to pick one")
+    raise fail(ref, backend, f"{what} is ambiguous ({len(matches)} match); use its ID to pick one")

@@ -72,6 +72,13 @@ class ConnectBackend:
             self.vaults = self.client.get_vaults()
         wanted = ref.vault.casefold()
         matches = [v for v in self.vaults if v.id == ref.vault or (v.name or "").casefold() == wanted]
+        if not matches:
+            raise fail(
+                ref,
+                NAME,
+                f"vault {ref.vault!r} not found among the {len(self.vaults)} vault(s) this Connect token can see "
+                "(a token reads only the vaults it was granted: check the vault's name and the token's access)",
+            )
         return one(matches, f"vault {ref.vault!r}", ref, NAME)
 
     def _item(self, ref, vault):

@@ -105,7 +105,10 @@ def test_wrong_token_is_a_401(lookup, connect):
 
 def test_unknown_vault(lookup, connect):
     message = error_of(lambda: lookup("op://nope/devpi/root password", **conn(connect)))
-    assert message.endswith("vault 'nope' not found")
+    assert message.endswith(
+        "vault 'nope' not found among the 2 vault(s) this Connect token can see (a token reads only the vaults it "
+        "was granted: check the vault's name and the token's access)"
+    )
 
 
 def test_unknown_item_by_title_and_by_id(lookup, connect):
@@ -119,7 +122,7 @@ def test_unknown_item_by_title_and_by_id(lookup, connect):
 
 def test_ambiguous_title_says_how_many(lookup, connect):
     message = error_of(lambda: lookup("op://devpi/dup/password", **conn(connect)))
-    assert message.endswith("2 item 'dup' in vault 'devpi's match; use an ID to pick one")
+    assert message.endswith("item 'dup' in vault 'devpi' is ambiguous (2 match); use its ID to pick one")
 
 
 def test_missing_field_is_an_error_not_empty(lookup, connect):
@@ -179,14 +182,31 @@ def test_host_and_token_from_the_environment(lookup, connect, monkeypatch):
         "op://a/b/c/d/e",
         "op://devpi/devpi/",
         "op:/devpi/devpi/x",
-        "op://devpi/devpi/password?attribute=otp",
+        "op://devpi/devpi/password?",
+        "op://devpi/devpi/password?attribute",
+        "op://devpi/devpi/password?attribute=otp&",
+        "op://devpi/devpi/password?Attribute=otp",
+        "op://devpi/devpi/password?attribute=o t p",
         "",
     ],
 )
 def test_malformed_references_show_the_expected_form(lookup, connect, reference):
     message = error_of(lambda: lookup(reference, **conn(connect)))
-    assert message == f"secret reference {reference!r} is malformed: expected op://<vault>/<item>/[<section>/]<field>"
+    assert message == (
+        f"secret reference {reference!r} is malformed: expected op://<vault>/<item>/[<section>/]<field>[?<query>]"
+    )
     assert connect.requests == []  # rejected before anything is fetched
+
+
+@pytest.mark.parametrize("backend", ["connect", "env", "file"])
+def test_a_query_suffix_is_the_cli_backends_only(lookup, connect, backend):
+    options = conn(connect) if backend == "connect" else {"backend": backend}
+    message = error_of(lambda: lookup("op://devpi/devpi/one-time password?attribute=otp", **options))
+    assert message == (
+        f"secret op://devpi/devpi/one-time password?attribute=otp ({backend} backend): a query suffix (?...) is read "
+        "by op only: use the cli backend"
+    )
+    assert connect.requests == []
 
 
 # ---- env and file ---------------------------------------------------------------------------------------------------
@@ -231,16 +251,23 @@ def test_file_backend_yaml_error_shows_no_content(lookup, tmp_path):
 
 @pytest.fixture
 def fake_op(tmp_path, monkeypatch):
-    """A stand-in `op` (the real CLI is not installable here): `op read --no-newline REF` prints a value."""
+    """A stand-in `op` (the real CLI is not installable here; 1Password's service is hosted): `op [--account A]
+    read --no-newline REF` prints a value for the references it knows, as op 2 does; `op://devpi/slow/...` waits
+    like a Touch ID prompt nobody answers. It records its argv and whether the service account token reached it."""
     log = tmp_path / "op-calls.jsonl"
     script = tmp_path / "op"
     script.write_text(
         "#!/usr/bin/env python3\n"
-        "import json, os, sys\n"
+        "import json, os, sys, time\n"
         f"open({str(log)!r}, 'a').write(json.dumps({{'argv': sys.argv[1:], "
         "'token_in_env': 'OP_SERVICE_ACCOUNT_TOKEN' in os.environ}) + '\\n')\n"
-        "if sys.argv[1:3] == ['read', '--no-newline'] and sys.argv[3] == 'op://devpi/devpi/root password':\n"
-        "    sys.stdout.write('cli-secret-value'); sys.exit(0)\n"
+        "args = sys.argv[1:]\n"
+        "if args[:1] == ['--account']: args = args[2:]\n"
+        "known = {'op://devpi/devpi/root password': 'cli-secret-value',\n"
+        "         'op://devpi/devpi/one-time password?attribute=otp': '123456'}\n"
+        "if args[:2] == ['read', '--no-newline'] and args[2].startswith('op://devpi/slow/'): time.sleep(30)\n"
+        "if args[:2] == ['read', '--no-newline'] and args[2] in known:\n"
+        "    sys.stdout.write(known[args[2]]); sys.exit(0)\n"
         "sys.stderr.write('[ERROR] could not read secret: item not found\\n'); sys.exit(1)\n"
     )
     script.chmod(script.stat().st_mode | stat.S_IXUSR)
@@ -254,6 +281,35 @@ def test_cli_backend_reads_with_op_and_keeps_the_token_off_argv(lookup, fake_op)
     assert values == ["cli-secret-value", "cli-secret-value"]
     calls = [json.loads(line) for line in fake_op.read_text().splitlines()]
     assert calls == [{"argv": ["read", "--no-newline", "op://devpi/devpi/root password"], "token_in_env": True}]
+
+
+def test_cli_backend_passes_a_query_suffix_to_op_read(lookup, fake_op):
+    assert lookup("op://devpi/devpi/one-time password?attribute=otp", backend="cli") == ["123456"]
+    calls = [json.loads(line)["argv"] for line in fake_op.read_text().splitlines()]
+    assert calls == [["read", "--no-newline", "op://devpi/devpi/one-time password?attribute=otp"]]
+
+
+def test_cli_backend_picks_an_account(lookup, fake_op):
+    assert lookup("op://devpi/devpi/root password", backend="cli", op_account="team.1password.com") == [
+        "cli-secret-value"
+    ]
+    calls = [json.loads(line)["argv"] for line in fake_op.read_text().splitlines()]
+    assert calls == [["--account", "team.1password.com", "read", "--no-newline", "op://devpi/devpi/root password"]]
+
+
+def test_cli_backend_waits_op_timeout_then_says_so(lookup, fake_op):
+    message = error_of(lambda: lookup("op://devpi/slow/password", backend="cli", op_timeout=0.5))
+    assert message == (
+        "secret op://devpi/slow/password (cli backend): op read gave no answer within 0.5 s (devpi_secret_op_timeout)"
+    )
+
+
+def test_cli_timeout_defaults_to_a_minute_for_a_touch_id_prompt():
+    plugin = lookup_loader.get("hostnative.devpi.secret")
+    plugin.set_options(var_options={}, direct={})
+    assert (plugin.get_option("op_timeout"), plugin.get_option("timeout")) == (60, 10)
+    plugin.set_options(var_options={"devpi_secret_op_timeout": 120}, direct={})
+    assert plugin.get_option("op_timeout") == 120
 
 
 def test_cli_backend_error(lookup, fake_op):

@@ -1,6 +1,7 @@
 """Properties of the secret reference parser over generated references (hypothesis): every well-formed
-op://vault/item/[section/]field comes back part for part; a blank part anywhere, a wrong number of parts or any other
-text is refused with the one error that names the reference and the expected form, and nothing else escapes."""
+op://vault/item/[section/]field[?query] comes back part for part; a blank part anywhere, a wrong number of parts or
+any other text is refused with the one error that names the reference and the expected form, and nothing else
+escapes."""
 
 from __future__ import annotations
 
@@ -30,6 +31,20 @@ def test_well_formed_references_come_back_part_for_part(parts):
     assert ref.text == text
     assert (ref.vault, ref.item, ref.field) == (parts[0], parts[1], parts[-1])
     assert ref.section == (parts[2] if len(parts) == 4 else None)
+    assert ref.query is None
+
+
+QUERY_NAMES = st.from_regex(r"[a-z][a-z-]{0,8}", fullmatch=True)
+QUERY_VALUES = st.from_regex(r"[A-Za-z0-9._-]{1,8}", fullmatch=True)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(NAMES, min_size=3, max_size=4), st.lists(st.tuples(QUERY_NAMES, QUERY_VALUES), min_size=1, max_size=3))
+def test_a_query_suffix_is_kept_whole_and_apart_from_the_field(parts, pairs):
+    query = "&".join(f"{name}={value}" for name, value in pairs)
+    text = "op://" + "/".join(parts) + "?" + query
+    ref = parse_reference(text)
+    assert (ref.text, ref.field, ref.query) == (text, parts[-1], query)
 
 
 @settings(max_examples=300, deadline=None)
