@@ -97,8 +97,9 @@ sanity: venv apt
 
 ## ---- Molecule --------------------------------------------------------------------------------------
 .PHONY: molecule test galaxy-import
-molecule: venv images
-	@for s in $(SCENARIOS); do echo "=== molecule test -s $$s"; $(TIMED) "molecule $$s" molecule test -s "$$s"; done
+# MISE: the devpi_caddy/elsewhere scenario's controller container runs the example repo's mise tasks with it.
+molecule: venv images $(MISE_BIN)
+	@for s in $(SCENARIOS); do echo "=== molecule test -s $$s"; MISE=$(MISE_BIN) $(TIMED) "molecule $$s" molecule test -s "$$s"; done
 
 # The validation Galaxy runs on import (ansible-doc of every plugin, ansible-lint of the content), on the artifact
 # `make build` makes; any error or warning fails.

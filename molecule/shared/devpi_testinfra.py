@@ -103,3 +103,22 @@ def build_project(host, prefix, uv, index):
     )
     host.check_output(f"cd {project} && UV_INDEX_URL={index} {uv} build -q --out-dir {project}/dist")
     return name, f"{project}/dist"
+
+
+CADDY_ROOT = "/var/lib/caddy/.local/share/caddy/pki/authorities/local/root.crt"
+
+
+def trust_caddy(host, bundle):
+    """Write the system bundle plus Caddy's internal root to `bundle`; returns the environment (a command prefix)
+    that makes pip, uv, requests and Python's ssl use it."""
+    host.check_output(f"cat /etc/ssl/certs/ca-certificates.crt {CADDY_ROOT} > {bundle}")
+    return f"SSL_CERT_FILE={bundle} REQUESTS_CA_BUNDLE={bundle} PIP_CERT={bundle}"
+
+
+def pip_install(host, env, uv, index, project):
+    """pip, in a new venv (seeded by `uv` from `index`), installs `project` from `index` with the environment `env`.
+    Returns pip's output and the exit status of importing the project in that venv."""
+    venv = f"/tmp/pip-{uuid.uuid4().hex[:6]}"
+    host.check_output(f"{env} UV_INDEX_URL={index} {uv} venv -q --seed --python /usr/bin/python3 {venv}")
+    out = host.check_output(f"{env} {venv}/bin/pip install --no-cache-dir --index-url {index} {project} 2>&1")
+    return out, host.run(f"{venv}/bin/python -c 'import {project}'").rc

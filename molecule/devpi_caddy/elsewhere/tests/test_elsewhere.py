@@ -1,28 +1,28 @@
-"""devpi beside a Caddy another role manages: that role's Caddyfile stays byte for byte what it wrote, both sites
-answer through the one Caddy, and real clients (pip, curl) reach devpi through its snippet in the other role's
-conf.d. Clients trust Caddy's internal root (appended to a copy of the system bundle)."""
+"""devpi beside a Caddy another role manages, deployed from the owner's repo on the controller container over SSH:
+that role's Caddyfile stays byte for byte what it wrote, both sites answer through the one Caddy, and real clients
+(pip, curl) reach devpi through its snippet in the other role's conf.d. Clients trust Caddy's internal root
+(appended to a copy of the system bundle). Every check runs on the devpi host."""
 
 from __future__ import annotations
 
 import json
-import uuid
 from urllib.parse import urljoin, urlsplit
 
 import pytest
+from devpi_testinfra import pip_install, trust_caddy
+
+testinfra_hosts = ["podman://devpi-elsewhere"]
 
 SITE = "devpi.elsewhere.test"
 OTHER = "other.elsewhere.test"
 SIMPLE = f"https://{SITE}/root/pypi/+simple/"
 UV = "/opt/devpi/bin/uv"
-CADDY_ROOT = "/var/lib/caddy/.local/share/caddy/pki/authorities/local/root.crt"
 BUNDLE = "/tmp/elsewhere-ca.pem"
-TLS_ENV = f"SSL_CERT_FILE={BUNDLE} REQUESTS_CA_BUNDLE={BUNDLE} PIP_CERT={BUNDLE}"
 
 
 @pytest.fixture(scope="module")
 def tls(host):
-    host.check_output(f"cat /etc/ssl/certs/ca-certificates.crt {CADDY_ROOT} > {BUNDLE}")
-    return TLS_ENV
+    return trust_caddy(host, BUNDLE)
 
 
 def curl(host, url, *args):
@@ -32,6 +32,12 @@ def curl(host, url, *args):
     lines = head.splitlines()
     headers = {k.strip().lower(): v.strip() for k, _c, v in (line.partition(":") for line in lines[1:] if ":" in line)}
     return int(lines[0].split()[1]), headers, body
+
+
+def test_it_was_deployed_over_ssh_from_the_controller(host):
+    """The controller's key logged in (sshd's journal), and its ansible-playbook ran the modules here."""
+    journal = host.check_output("journalctl -u ssh --no-pager -o cat")
+    assert "Accepted publickey for root" in journal
 
 
 def test_the_other_roles_caddyfile_is_byte_identical(host):
@@ -65,11 +71,9 @@ def test_both_sites_answer(host, tls):
 
 
 def test_pip_installs_through_the_site(host, tls):
-    venv = f"/tmp/pip-{uuid.uuid4().hex[:6]}"
-    host.check_output(f"{TLS_ENV} UV_INDEX_URL={SIMPLE} {UV} venv -q --seed --python /usr/bin/python3 {venv}")
-    out = host.check_output(f"{TLS_ENV} {venv}/bin/pip install --no-cache-dir --index-url {SIMPLE} idna 2>&1")
+    out, imported = pip_install(host, tls, UV, SIMPLE, "idna")
     assert "Successfully installed idna" in out
-    assert host.run(f"{venv}/bin/python -c 'import idna'").rc == 0
+    assert imported == 0
 
 
 def test_a_stored_release_file_comes_from_disk(host, tls):

@@ -11,7 +11,7 @@ import pytest
 sys.path.insert(0, str(next(p / "shared" for p in Path(__file__).parents if (p / "shared").is_dir())))
 
 import devpi_testinfra
-from devpi_testinfra import build_project, install_clients
+from devpi_testinfra import build_project, install_clients, trust_caddy
 
 # pytest looks for its hook and fixtures in conftest.py itself.
 pytest_generate_tests = devpi_testinfra.pytest_generate_tests
@@ -22,16 +22,13 @@ BASE = f"https://{SITE}"
 SIMPLE = f"{BASE}/root/pypi/+simple/"
 UV = "/opt/devpi/bin/uv"
 UPLOADER = ("uploader", "molecule-Uploader-Pass-2718")
-CADDY_ROOT = "/var/lib/caddy/.local/share/caddy/pki/authorities/local/root.crt"
 BUNDLE = "/tmp/stack-ca.pem"
-TLS_ENV = f"SSL_CERT_FILE={BUNDLE} REQUESTS_CA_BUNDLE={BUNDLE} PIP_CERT={BUNDLE}"
 
 
 @pytest.fixture(scope="module")
 def tls(host):
     """The system bundle plus Caddy's internal root; the environment that makes every client use it."""
-    host.check_output(f"cat /etc/ssl/certs/ca-certificates.crt {CADDY_ROOT} > {BUNDLE}")
-    return TLS_ENV
+    return trust_caddy(host, BUNDLE)
 
 
 @pytest.fixture(scope="module")

@@ -13,15 +13,13 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 from conftest import BASE, BUNDLE, SIMPLE, SITE, UPLOADER, UV, container_ip, curl
-from devpi_testinfra import ROOT_PASSWORD
+from devpi_testinfra import ROOT_PASSWORD, pip_install
 
 
 def test_pip_installs_through_caddy(host, tls):
-    venv = f"/tmp/pip-{uuid.uuid4().hex[:6]}"
-    host.check_output(f"{tls} UV_INDEX_URL={SIMPLE} {UV} venv -q --seed --python /usr/bin/python3 {venv}")
-    out = host.check_output(f"{tls} {venv}/bin/pip install --no-cache-dir --index-url {SIMPLE} requests 2>&1")
+    out, imported = pip_install(host, tls, UV, SIMPLE, "requests")
     assert "Successfully installed" in out
-    assert host.run(f"{venv}/bin/python -c 'import requests'").rc == 0
+    assert imported == 0
 
 
 def test_uv_installs_through_caddy(host, tls):
