@@ -1,4 +1,4 @@
-"""defaults/main.yml and meta/argument_specs.yml of every role must describe the same variables.
+"""defaults/main.yml and meta/argument_specs.yml (all entry points) of every role must describe the same variables.
 
 Every public variable has a type and a description; where the spec states a default it is the one in
 defaults/main.yml (platform-dependent defaults are resolved from vars/ and are stated in the description instead).
@@ -19,7 +19,11 @@ ROLES = sorted(p.name for p in (ROOT / "roles").iterdir() if (p / "meta" / "argu
 def load(role):
     defaults = yaml.safe_load((ROOT / "roles" / role / "defaults" / "main.yml").read_text()) or {}
     spec = yaml.safe_load((ROOT / "roles" / role / "meta" / "argument_specs.yml").read_text())
-    return defaults, spec["argument_specs"]["main"]["options"]
+    # The options of every entry point (those of an entry point other than main, such as uninstall's, too).
+    options = {}
+    for entry in spec["argument_specs"].values():
+        options.update(entry.get("options") or {})
+    return defaults, options
 
 
 def test_there_are_roles():

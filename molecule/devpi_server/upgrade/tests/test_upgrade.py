@@ -1,9 +1,11 @@
-"""After an in-place upgrade from devpi-server 6.20.2 / devpi-web 5.1.0: new versions run, nothing was lost."""
+"""After an in-place upgrade from devpi-server 6.20.2 / devpi-web 5.1.0: new versions run, nothing was lost. Then the
+server directory was adopted as a copy another install left (side_effect.yml): devpi serves that copy now."""
 
 from __future__ import annotations
 
 import json
 
+import pytest
 from devpi_testinfra import ROOT_PASSWORD, URL
 
 VENV = "/opt/devpi/venv"
@@ -20,10 +22,27 @@ def test_new_versions_are_installed_and_running(host, api):
     assert body["result"]["versioninfo"]["devpi-server"] == "6.20.3"
 
 
-def test_same_server_directory_not_reinitialised(host):
+ADOPTED = "/srv/devpi-adopted"
+
+
+@pytest.mark.parametrize("serverdir", ["/var/lib/devpi/server", ADOPTED])
+def test_same_server_directory_not_reinitialised(host, serverdir):
     before = json.loads(host.file("/root/nodeinfo-before-upgrade").content_string)
-    after = json.loads(host.file("/var/lib/devpi/server/.nodeinfo").content_string)
+    after = json.loads(host.file(f"{serverdir}/.nodeinfo").content_string)
     assert after["uuid"] == before["uuid"]
+
+
+def test_devpi_serves_the_adopted_directory(host):
+    assert f'serverdir: "{ADOPTED}"' in host.file("/etc/devpi/devpi-server.yml").content_string
+    pid = host.check_output("systemctl show -p MainPID --value devpi-server").strip()
+    assert host.check_output(f"readlink /proc/{pid}/cwd").strip() == ADOPTED  # WorkingDirectory= is the serverdir
+
+
+def test_the_adopted_directory_belongs_to_the_service_account(host):
+    foreign = host.check_output(f"find {ADOPTED} ! -user devpi -print -o ! -group devpi -print | head -5")
+    assert foreign == ""
+    for name in (".sqlite", ".nodeinfo", ".hostnative-devpi"):
+        assert host.file(f"{ADOPTED}/{name}").mode == 0o600, name
 
 
 def test_user_index_and_package_survived(host, api):
