@@ -73,6 +73,9 @@ def config_errors(config, kind):
     mirror_url = config.get("mirror_url")
     if mirror_url is not None and not (isinstance(mirror_url, str) and HTTP_URL.match(mirror_url)):
         errors.append(f"mirror_url must be an http(s) URL, got {mirror_url!r}")
+    bases = config.get("bases")
+    if isinstance(bases, list):
+        errors.extend(f"bases: {base!r} is not user/index" for base in bases if not INDEX_NAME.match(str(base)))
     return errors
 
 

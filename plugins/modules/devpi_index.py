@@ -136,9 +136,6 @@ def wanted_config(module):
         wanted = {key: value for key, value in params["config"].items() if value is not None}
     for error in config_errors(wanted, params["type"]):
         module.fail_json(msg=f"{params['name']}: {error}")
-    for base in wanted.get("bases", []):
-        if not INDEX_NAME.match(base):
-            module.fail_json(msg=f"bases: {base!r} is not user/index")
     wanted.update(params["extra"])
     return wanted
 

@@ -115,6 +115,13 @@ def test_mirror_url_must_be_http(url):
     assert config_errors({"mirror_url": url}, "mirror") == [f"mirror_url must be an http(s) URL, got {url!r}"]
 
 
+@pytest.mark.parametrize("base", ["pypi", "root/", "/pypi", "root/pypi/extra", "-root/pypi", "root/py pi"])
+def test_each_base_must_be_user_slash_index(base):
+    """The one place both devpi_index and the seed plan check the form of a base."""
+    assert config_errors({"bases": ["root/pypi", base]}, "stage") == [f"bases: {base!r} is not user/index"]
+    assert config_errors({"bases": ["root/pypi", "team.a/stable-1"]}, "stage") == []
+
+
 def test_index_config_keeps_index_keys_and_drops_the_rest_and_nulls():
     entry = {"name": "a/b", "type": "stage", "state": "present", "extra": {"x": 1}, "bases": ["root/pypi"]}
     assert index_config({**entry, "title": None, "volatile": False}) == {"bases": ["root/pypi"], "volatile": False}
