@@ -1,66 +1,31 @@
 """devpi_index's main() in process: AnsibleModule with patched arguments, the HTTP client replaced by a recording
-stand-in that keeps indexes in a dict the way devpi's API presents them (the module against a real devpi-server is in
+stand-in for devpi's API (tests/harness/devpi_api_stub.py; the module against a real devpi-server is in
 tests/integration/plugins/modules/test_devpi_index.py)."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.hostnative.devpi.plugins.module_utils._devpi_client import DevpiError
 from ansible_collections.hostnative.devpi.plugins.modules import devpi_index
-
-CONNECTION = {"url": "http://127.0.0.1:3141", "login_password": "not-a-real-secret"}
-
-
-class Server:
-    """Indexes by path ('/user/index' -> config); records every write."""
-
-    def __init__(self, indexes=None):
-        self.indexes = {f"/{name}": dict(config) for name, config in (indexes or {}).items()}
-        self.writes = []
-
-    def get(self, path):
-        return dict(self.indexes[path]) if path in self.indexes else None
-
-    def request(self, method, path, body=None, **_kwargs):
-        self.writes.append((method, path, body))
-        if method == "PUT":
-            self.indexes[path] = dict(body)
-        elif method == "PATCH" and isinstance(body, dict):
-            self.indexes[path].update(body)
-        elif method == "PATCH":  # devpi's key=value list form
-            for item in body:
-                key, _eq, value = item.partition("=")
-                self.indexes[path][key] = value == "True"
-        elif method == "DELETE":
-            del self.indexes[path]
-        return 200, {}
-
-    def all_indexes(self):
-        return {path.lstrip("/"): config for path, config in self.indexes.items()}
+from devpi_api_stub import Server as StubServer
+from devpi_api_stub import runner
 
 
 @pytest.fixture
 def run(monkeypatch, capsys):
-    def run(server, check_mode=False, **params):
-        monkeypatch.setattr(devpi_index.DevpiClient, "from_module", classmethod(lambda _cls, _module: server))
-        args = {**CONNECTION, **params, "_ansible_check_mode": check_mode}
-        with patch_module_args(args), pytest.raises(SystemExit) as exited:
-            devpi_index.main()
-        result = json.loads(capsys.readouterr().out)
-        result["rc"] = exited.value.code
-        return result
+    return runner(devpi_index, monkeypatch, capsys)
 
-    return run
+
+def server_with(indexes=None):
+    """The stand-in server holding {'user/index': config}."""
+    return StubServer({f"/{name}": config for name, config in (indexes or {}).items()})
 
 
 STAGE = {"type": "stage", "bases": ["root/pypi"], "volatile": True}
 
 
 def test_creates_a_stage_with_the_keys_given(run):
-    server = Server()
+    server = server_with()
     result = run(server, name="team/dev", bases=["root/pypi"], volatile=False)
     assert server.writes == [("PUT", "/team/dev", {"type": "stage", "bases": ["root/pypi"], "volatile": False})]
     assert (result["changed"], result["diff"]["before"]) == (True, {})
@@ -68,20 +33,20 @@ def test_creates_a_stage_with_the_keys_given(run):
 
 
 def test_check_mode_creates_nothing(run):
-    server = Server()
+    server = server_with()
     result = run(server, check_mode=True, name="team/dev", bases=["root/pypi"])
     assert (server.writes, result["changed"]) == ([], True)
     assert result["index"] == {"type": "stage", "bases": ["root/pypi"]}
 
 
 def test_an_index_as_wanted_is_left_alone(run):
-    server = Server({"team/dev": STAGE})
+    server = server_with({"team/dev": STAGE})
     result = run(server, name="team/dev", bases=["root/pypi"], volatile=True)
     assert (server.writes, result["changed"]) == ([], False)
 
 
 def test_only_the_keys_that_differ_are_patched(run):
-    server = Server({"team/dev": {**STAGE, "title": "Dev"}})
+    server = server_with({"team/dev": {**STAGE, "title": "Dev"}})
     result = run(server, name="team/dev", volatile=False, title="Dev")
     assert server.writes == [("PATCH", "/team/dev", {"volatile": False})]
     assert result["changed"] is True
@@ -89,27 +54,27 @@ def test_only_the_keys_that_differ_are_patched(run):
 
 
 def test_check_mode_patches_nothing_but_shows_the_change(run):
-    server = Server({"team/dev": STAGE})
+    server = server_with({"team/dev": STAGE})
     result = run(server, check_mode=True, name="team/dev", volatile=False)
     assert server.writes == []
     assert (result["changed"], result["index"]["volatile"]) == (True, False)
 
 
 def test_config_takes_the_same_keys_as_one_mapping(run):
-    server = Server({"team/dev": STAGE})
+    server = server_with({"team/dev": STAGE})
     result = run(server, name="team/dev", config={"volatile": False, "title": None})
     assert server.writes == [("PATCH", "/team/dev", {"volatile": False})]
     assert result["changed"] is True
 
 
 def test_config_and_a_separate_key_are_mutually_exclusive(run):
-    result = run(Server(), name="team/dev", config={"volatile": False}, volatile=True)
+    result = run(server_with(), name="team/dev", config={"volatile": False}, volatile=True)
     assert result["failed"] is True
     assert "mutually exclusive: config|volatile" in result["msg"]
 
 
 def test_the_type_of_an_existing_index_is_never_changed(run):
-    server = Server({"team/dev": STAGE})
+    server = server_with({"team/dev": STAGE})
     result = run(server, name="team/dev", type="mirror", mirror_url="https://pypi.org/simple/")
     assert server.writes == []
     assert result["msg"] == (
@@ -119,32 +84,32 @@ def test_the_type_of_an_existing_index_is_never_changed(run):
 
 
 def test_a_mirror_needs_its_url(run):
-    result = run(Server(), name="team/mirror", type="mirror")
+    result = run(server_with(), name="team/mirror", type="mirror")
     assert result["msg"] == "mirror_url is required to create the mirror index team/mirror"
 
 
 @pytest.mark.parametrize("name", ["team", "team/dev/x", "/dev", "team/", "te am/dev"])
 def test_a_name_that_is_not_user_slash_index_is_refused(run, name):
-    server = Server()
+    server = server_with()
     result = run(server, name=name)
     assert (result["msg"], server.writes) == (f"name: {name!r} is not user/index", [])
 
 
 def test_bad_values_name_the_index_and_the_key(run):
-    result = run(Server(), name="team/dev", bases=["pypi"])
+    result = run(server_with(), name="team/dev", bases=["pypi"])
     assert result["msg"] == "team/dev: bases: 'pypi' is not user/index"
-    result = run(Server(), name="team/dev", type="stage", mirror_url="https://pypi.org/simple/")
+    result = run(server_with(), name="team/dev", type="stage", mirror_url="https://pypi.org/simple/")
     assert result["msg"] == "team/dev: mirror_url: only for mirror indexes; this is a stage"
 
 
 def test_extra_plugin_keys_go_along(run):
-    server = Server()
+    server = server_with()
     run(server, name="team/dev", extra={"push_to": "x"})
     assert server.writes == [("PUT", "/team/dev", {"type": "stage", "push_to": "x"})]
 
 
 def test_absent_refuses_a_non_volatile_index_and_a_base_of_others(run):
-    server = Server({"team/stable": {**STAGE, "volatile": False}, "team/dev": {**STAGE, "bases": ["team/stable"]}})
+    server = server_with({"team/stable": {**STAGE, "volatile": False}, "team/dev": {**STAGE, "bases": ["team/stable"]}})
     result = run(server, name="team/stable", state="absent")
     assert server.writes == []
     assert result["msg"] == (
@@ -154,31 +119,31 @@ def test_absent_refuses_a_non_volatile_index_and_a_base_of_others(run):
 
 
 def test_absent_with_force_makes_it_volatile_then_deletes_it(run):
-    server = Server({"team/stable": {**STAGE, "volatile": False}})
+    server = server_with({"team/stable": {**STAGE, "volatile": False}})
     result = run(server, name="team/stable", state="absent", force=True)
     assert server.writes == [("PATCH", "/team/stable", ["volatile=True"]), ("DELETE", "/team/stable", None)]
     assert (result["changed"], result["diff"]["after"]) == (True, {})
 
 
 def test_absent_deletes_a_volatile_index_without_force(run):
-    server = Server({"team/dev": STAGE})
+    server = server_with({"team/dev": STAGE})
     assert run(server, name="team/dev", state="absent")["changed"] is True
     assert server.writes == [("DELETE", "/team/dev", None)]
 
 
 def test_absent_in_check_mode_deletes_nothing(run):
-    server = Server({"team/dev": STAGE})
+    server = server_with({"team/dev": STAGE})
     assert run(server, check_mode=True, name="team/dev", state="absent")["changed"] is True
     assert server.writes == []
 
 
 def test_absent_when_missing_is_no_change(run):
-    server = Server()
+    server = server_with()
     assert run(server, name="team/dev", state="absent")["changed"] is False
 
 
 def test_devpis_error_is_the_failure_message(run):
-    class Failing(Server):
+    class Failing(StubServer):
         def get(self, path):
             raise DevpiError("GET /team/dev: HTTP 502 Bad Gateway")
 
