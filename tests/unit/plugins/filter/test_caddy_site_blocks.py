@@ -13,7 +13,7 @@ from ansible_collections.hostnative.devpi.plugins.filter.caddy_site_blocks impor
 
 
 def site(*hosts, blocks=1):
-    route = {"handle": [{"handler": "subroute", "routes": []} for _ in range(blocks)], "terminal": True}
+    route = {"handle": [{"handler": "subroute", "routes": []} for _block in range(blocks)], "terminal": True}
     if hosts:
         route["match"] = [{"host": list(hosts)}]
     return route
