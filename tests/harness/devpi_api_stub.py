@@ -1,5 +1,6 @@
-"""In-process runs of this collection's devpi API modules: main() with patched module arguments against a recording
-stand-in for devpi's HTTP API (the modules against a real devpi-server are tested in tests/integration)."""
+"""In-process runs of this collection's modules: main() with patched module arguments (run_main), and for the devpi
+API modules a recording stand-in for devpi's HTTP API (the modules against a real devpi-server are tested in
+tests/integration)."""
 
 from __future__ import annotations
 
@@ -44,16 +45,20 @@ class Server:
         return self.passwords.get(user) == password
 
 
+def run_main(module, capsys, args):
+    """A module's main() with `args` as its arguments: its result, with `rc` its exit status."""
+    with patch_module_args(args), pytest.raises(SystemExit) as exited:
+        module.main()
+    result = json.loads(capsys.readouterr().out)
+    result["rc"] = exited.value.code
+    return result
+
+
 def runner(module, monkeypatch, capsys):
-    """A function (server, check_mode=False, **params) -> the module's result, with `rc` its exit status."""
+    """A function (server, check_mode=False, **params) -> the module's result, against the stand-in `server`."""
 
     def run(server, check_mode=False, **params):
         monkeypatch.setattr(module.DevpiClient, "from_module", classmethod(lambda _cls, _module: server))
-        args = {**CONNECTION, **params, "_ansible_check_mode": check_mode}
-        with patch_module_args(args), pytest.raises(SystemExit) as exited:
-            module.main()
-        result = json.loads(capsys.readouterr().out)
-        result["rc"] = exited.value.code
-        return result
+        return run_main(module, capsys, {**CONNECTION, **params, "_ansible_check_mode": check_mode})
 
     return run
