@@ -1,0 +1,197 @@
+"""devpi_server_info's probes in process: files in a temporary directory, the service managers' answers from a
+recording stand-in for systemctl/launchctl (the module's _run), devpi from the stand-in for its API
+(tests/harness/devpi_api_stub.py). The module against a real devpi-server and systemd is in tests/integration and
+the Molecule scenarios."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+import pytest
+from ansible_collections.hostnative.devpi.plugins.modules import devpi_server_info as info
+from devpi_api_stub import Server
+
+ROOT_PASSWORD = "root-Secret-Pass-5"  # a test value
+
+
+def test_a_file_is_described_with_mode_owner_and_sha1(tmp_path):
+    path = tmp_path / "devpi-server.yml"
+    path.write_bytes(b"x" * 70000)  # more than one read block
+    path.chmod(0o640)
+    described = info.describe_path(str(path))
+    assert described == {
+        "exists": True,
+        "type": "file",
+        "mode": "0640",
+        "owner": info._name_or_id(info.pwd.getpwuid, os.getuid()),
+        "group": info._name_or_id(info.grp.getgrgid, os.getgid()),
+        "checksum": hashlib.sha1(b"x" * 70000).hexdigest(),  # noqa: S324 - Ansible's checksum is sha1
+    }
+
+
+def test_directories_links_and_missing_paths(tmp_path):
+    (tmp_path / "server").mkdir(mode=0o710)
+    (tmp_path / "server").chmod(0o710)
+    (tmp_path / "link").symlink_to(tmp_path / "server")
+    assert info.describe_path(str(tmp_path / "server"))["type"] == "directory"
+    assert info.describe_path(str(tmp_path / "server"))["mode"] == "0710"
+    assert "checksum" not in info.describe_path(str(tmp_path / "server"))
+    assert info.describe_path(str(tmp_path / "link"))["type"] == "link"  # lstat: the link itself
+    assert info.describe_path(str(tmp_path / "missing")) == {"exists": False}
+
+
+def test_an_unknown_id_is_reported_as_the_number():
+    def lookup(_number):
+        raise KeyError
+
+    assert info._name_or_id(lookup, 4242) == "4242"
+
+
+def test_users_and_groups():
+    assert info.describe_user("root")["uid"] == 0
+    assert info.describe_user("no-such-user-here") == {"exists": False}
+    assert info.describe_user("") == {"exists": False}
+    assert info.describe_group("root") == {"exists": True, "gid": 0}
+    assert info.describe_group("no-such-group-here") == {"exists": False}
+
+
+@pytest.fixture
+def service_manager(monkeypatch):
+    """Answers per argv prefix; records what was asked."""
+    answers, asked = {}, []
+
+    def run(argv):
+        asked.append(argv)
+        for prefix, answer in answers.items():
+            if tuple(argv[: len(prefix)]) == prefix:
+                return answer
+        return 1, ""
+
+    monkeypatch.setattr(info, "_run", run)
+    return answers, asked
+
+
+def test_systemd_active_enabled_and_restarts(service_manager):
+    answers, asked = service_manager
+    answers[("systemctl", "is-active")] = (0, "")
+    answers[("systemctl", "is-enabled")] = (0, "")
+    answers[("systemctl", "show")] = (0, "2")
+    assert info.describe_service("systemd", "devpi-server.service") == {"active": True, "enabled": True, "restarts": 2}
+    assert asked[2] == ["systemctl", "show", "--property", "NRestarts", "--value", "devpi-server.service"]
+
+
+def test_systemd_inactive_disabled_unknown_restarts(service_manager):
+    answers, _asked = service_manager
+    answers[("systemctl", "show")] = (0, "[not set]")
+    assert info.describe_service("systemd", "x.service") == {"active": False, "enabled": False, "restarts": None}
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        ((0, "gui/501/mcquack.eblume.devpi = {\n\tstate = running\n\tpid = 4242\n}"), (True, True)),
+        ((0, "gui/501/mcquack.eblume.devpi = {\n\tstate = waiting\n}"), (False, True)),
+        ((113, "Could not find service"), (False, False)),
+    ],
+    ids=["running", "loaded-not-running", "not-loaded"],
+)
+def test_launchd_loaded_and_running(service_manager, answer, expected):
+    answers, asked = service_manager
+    answers[("launchctl", "print")] = answer
+    described = info.describe_service("launchd", "gui/501/mcquack.eblume.devpi")
+    assert (described["active"], described["enabled"], described["restarts"]) == (*expected, None)
+    assert asked == [["launchctl", "print", "gui/501/mcquack.eblume.devpi"]]
+
+
+def test_no_service_asks_nothing(service_manager):
+    _answers, asked = service_manager
+    assert info.describe_service(None, "x") == {"active": False, "enabled": False, "restarts": None}
+    assert asked == []
+
+
+def test_the_rendered_config_is_read_back_value_for_value(tmp_path):
+    path = tmp_path / "devpi-server.yml"
+    path.write_text(
+        "# Ansible managed\n"
+        "devpi-server:\n"
+        '  host: "127.0.0.1"\n'
+        '  port: "3141"\n'
+        '  restrict-modify: "root, ops team"\n'
+        '  outside-url: "https://pypi.example.org/\\"quoted\\""\n'
+        "  not-a-json-line: unquoted\n"
+        "other:\n"
+        '  port: "9"\n'
+    )
+    assert info.read_config(str(path)) == {
+        "host": "127.0.0.1",
+        "port": "3141",
+        "restrict-modify": "root, ops team",
+        "outside-url": 'https://pypi.example.org/"quoted"',
+    }
+    assert info.read_config(str(tmp_path / "missing.yml")) == {}
+    assert info.read_config(None) == {}
+
+
+@pytest.fixture
+def devpi(monkeypatch):
+    """The stand-in devpi behind DevpiClient, and what port_open answers."""
+    server = Server({"/root/pypi": {"type": "mirror"}}, passwords={"root": ROOT_PASSWORD})
+    state = {"port_open": False}
+
+    class Client:
+        def __init__(self, url, timeout):
+            self.url = url
+
+        def request(self, method, path, **_kwargs):
+            if state.get("down"):
+                raise info.DevpiError("connection refused")
+            return 200, {}
+
+        def get(self, path):
+            return server.get(path)
+
+        def can_login(self, user, password):
+            return server.can_login(user, password)
+
+    monkeypatch.setattr(info, "DevpiClient", Client)
+    monkeypatch.setattr(info, "port_open", lambda _url, _timeout: state["port_open"])
+    return server, state
+
+
+def test_a_running_server_is_read_and_roots_password_tried(devpi):
+    described = info.describe_server("http://127.0.0.1:3141", 5, True, ROOT_PASSWORD, "3141")
+    assert described == {
+        "reachable": True,
+        "root_pypi": {"type": "mirror"},
+        "root_password_empty": False,
+        "root_password_valid": True,
+        "listener": "devpi",
+    }
+    assert info.describe_server("http://127.0.0.1:3141", 5, True, "wrong", "3141")["root_password_valid"] is False
+
+
+def test_an_empty_root_password_is_noticed(devpi):
+    server, _state = devpi
+    server.passwords["root"] = ""
+    assert info.describe_server("http://127.0.0.1:3141", 5, True, ROOT_PASSWORD)["root_password_empty"] is True
+
+
+@pytest.mark.parametrize(
+    ("case", "listener"),
+    [
+        ({"active": False, "port_open": True, "config_port": None}, "other"),  # stopped; another program holds it
+        ({"active": False, "port_open": False, "config_port": None}, "none"),
+        ({"active": True, "port_open": False, "config_port": "3141"}, "devpi"),  # starting up: our service and port
+        ({"active": True, "port_open": True, "config_port": "3999"}, "other"),  # our service is on another port
+    ],
+)
+def test_who_holds_the_port_while_devpi_does_not_answer(devpi, case, listener):
+    _server, state = devpi
+    state.update(down=True, port_open=case["port_open"])
+    described = info.describe_server("http://127.0.0.1:3141", 5, case["active"], None, case["config_port"])
+    assert (described["reachable"], described["listener"]) == (False, listener)
+
+
+def test_no_url_probes_nothing(devpi):
+    assert info.describe_server("", 5, True)["listener"] == "none"
