@@ -130,41 +130,16 @@ def load_store(path):
     return store["token"], vaults, items
 
 
-class FakeConnect:
-    def __init__(self, port=0, store=None):
+class ConnectAPI:
+    """Connect's REST answers, without a server: answer(path, Authorization header) -> (status, body, content type).
+    The in-process tests put it behind an httpx transport; FakeConnect serves it over HTTP."""
+
+    def __init__(self, store=None):
         self.mode = "ok"
         self.delay = 0.0
         self.requests = []
         self.token, self.vaults, self.items = TOKEN, [VAULT, OTHER_VAULT], ITEMS
         self.store, self._store_mtime = store, None
-        fake = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                fake.requests.append(self.path)
-                status, body, ctype = fake.answer(self.path, self.headers.get("Authorization", ""))
-                if fake.mode == "slow":
-                    time.sleep(fake.delay)
-                payload = body if isinstance(body, bytes) else json.dumps(body).encode()
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", ctype)
-                    self.send_header("Content-Length", str(len(payload)))
-                    self.end_headers()
-                    self.wfile.write(payload)
-                except OSError:
-                    pass  # the client gave up (timeout tests)
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
 
     def _reload(self):
         if self.store is None:
@@ -210,6 +185,41 @@ class FakeConnect:
             if item["id"] == item_id:
                 return 200, item, "application/json"
         return 404, {"status": 404, "message": "item not found"}, "application/json"
+
+
+class FakeConnect(ConnectAPI):
+    """ConnectAPI served over HTTP on a loopback port (url)."""
+
+    def __init__(self, port=0, store=None):
+        super().__init__(store)
+        fake = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                fake.requests.append(self.path)
+                status, body, ctype = fake.answer(self.path, self.headers.get("Authorization", ""))
+                if fake.mode == "slow":
+                    time.sleep(fake.delay)
+                payload = body if isinstance(body, bytes) else json.dumps(body).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", ctype)
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except OSError:
+                    pass  # the client gave up (timeout tests)
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
 
 
 def _filter(query, key):
