@@ -97,9 +97,10 @@ sanity: venv apt
 
 ## ---- Molecule --------------------------------------------------------------------------------------
 .PHONY: molecule test galaxy-import
-# MISE: the devpi_caddy/elsewhere scenario's controller container runs the example repo's mise tasks with it.
+# Two lanes at once (tests/harness/molecule-lanes.sh; MOLECULE_LANES=1 for one by one). MISE: the
+# devpi_caddy/elsewhere scenario's controller container runs the example repo's mise tasks with it.
 molecule: venv images $(MISE_BIN)
-	@for s in $(SCENARIOS); do echo "=== molecule test -s $$s"; MISE=$(MISE_BIN) $(TIMED) "molecule $$s" molecule test -s "$$s"; done
+	@MISE=$(MISE_BIN) tests/harness/molecule-lanes.sh $(TIMINGS) $(SCENARIOS)
 
 # The validation Galaxy runs on import (ansible-doc of every plugin, ansible-lint of the content), on the artifact
 # `make build` makes; any error or warning fails.
