@@ -89,20 +89,22 @@ def test_a_new_venv_is_created_and_gets_exactly_the_pins(run, tmp_path, uv_exe):
     }
 
 
+def existing_venv(path, server_version):
+    """A venv uv made earlier, holding devpi-server at `server_version` and devpi_web 5.1.1 (an unnormalized name)."""
+    make_venv(path)
+    install(path, "devpi-server", server_version)
+    install(path, "devpi_web", "5.1.1")
+    return Uv(path)
+
+
 def test_pins_already_in_place_cost_no_command(run, tmp_path):
-    uv = Uv(tmp_path / "venv")
-    make_venv(uv.path)
-    install(uv.path, "devpi-server", "6.20.3")
-    install(uv.path, "devpi_web", "5.1.1")
+    uv = existing_venv(tmp_path / "venv", "6.20.3")
     result = run(uv)
     assert (result["changed"], uv.commands) == (False, [])
 
 
 def test_a_version_bump_installs_into_the_existing_venv(run, tmp_path):
-    uv = Uv(tmp_path / "venv")
-    make_venv(uv.path)
-    install(uv.path, "devpi-server", "6.20.2")
-    install(uv.path, "devpi-web", "5.1.1")
+    uv = existing_venv(tmp_path / "venv", "6.20.2")
     result = run(uv)
     assert [argv[1] for argv, _env in uv.commands] == ["pip"]  # no new venv
     assert (result["before"]["devpi-server"], result["after"]["devpi-server"]) == ("6.20.2", "6.20.3")
