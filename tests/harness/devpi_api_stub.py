@@ -45,12 +45,29 @@ class Server:
         return self.passwords.get(user) == password
 
 
-def run_main(module, capsys, args):
-    """A module's main() with `args` as its arguments: its result, with `rc` its exit status."""
-    with patch_module_args(args), pytest.raises(SystemExit) as exited:
-        module.main()
+def run_main(module, capsys, args, secrets=()):
+    """A module's main() with `args` as its arguments: its result, with `rc` its exit status. Each of `secrets` must
+    be among the values Ansible masks in the module's output and logs - what its argument spec marks no_log."""
+    masked = set()
+    init = module.AnsibleModule.__init__
+
+    def recording_init(self, *init_args, **init_kwargs):
+        try:
+            init(self, *init_args, **init_kwargs)
+        finally:  # also when the arguments are refused there (fail_json)
+            masked.update(getattr(self, "no_log_values", ()))
+
+    module.AnsibleModule.__init__ = recording_init
+    try:
+        with patch_module_args(args), pytest.raises(SystemExit) as exited:
+            module.main()
+    finally:
+        module.AnsibleModule.__init__ = init
     result = json.loads(capsys.readouterr().out)
     result["rc"] = exited.value.code
+    unmasked = [secret for secret in secrets if secret and secret not in masked]
+    if unmasked:
+        raise AssertionError(f"{len(unmasked)} secret argument(s) of {module.__name__} are not no_log")
     return result
 
 
@@ -59,6 +76,7 @@ def runner(module, monkeypatch, capsys):
 
     def run(server, check_mode=False, **params):
         monkeypatch.setattr(module.DevpiClient, "from_module", classmethod(lambda _cls, _module: server))
-        return run_main(module, capsys, {**CONNECTION, **params, "_ansible_check_mode": check_mode})
+        args = {**CONNECTION, **params, "_ansible_check_mode": check_mode}
+        return run_main(module, capsys, args, secrets=[args["login_password"], params.get("password")])
 
     return run

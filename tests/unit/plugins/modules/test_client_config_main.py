@@ -16,7 +16,9 @@ SECRET = "upload-Secret-Pass-3"  # a test value
 @pytest.fixture
 def run(capsys):
     def run(check_mode=False, diff=False, **params):
-        return run_main(client_config, capsys, {**params, "_ansible_check_mode": check_mode, "_ansible_diff": diff})
+        args = {**params, "_ansible_check_mode": check_mode, "_ansible_diff": diff}
+        secrets = [value for section in params.get("secret_settings", {}).values() for value in section.values()]
+        return run_main(client_config, capsys, args, secrets=secrets)
 
     return run
 

@@ -52,7 +52,8 @@ def run(monkeypatch, capsys):
         monkeypatch.setattr(devpi_passwd, "DevpiClient", lambda _url, timeout: server)
         monkeypatch.setattr(AnsibleModule, "run_command", host.run_command)
         monkeypatch.setattr(devpi_passwd.subprocess, "run", host.passwd)
-        result = run_main(devpi_passwd, capsys, {**ARGS, **params, "_ansible_check_mode": check_mode})
+        args = {**ARGS, **params, "_ansible_check_mode": check_mode}
+        result = run_main(devpi_passwd, capsys, args, secrets=[args["password"]])
         assert NEW not in str(result)
         assert all(NEW not in " ".join(command) for command in host.commands)  # never on a command line
         return result, host
