@@ -10,7 +10,7 @@ import os
 
 import pytest
 from ansible_collections.hostnative.devpi.plugins.modules import devpi_server_info as info
-from devpi_api_stub import Server
+from devpi_api_stub import Server, run_main
 
 ROOT_PASSWORD = "root-Secret-Pass-5"  # a test value
 
@@ -195,3 +195,112 @@ def test_who_holds_the_port_while_devpi_does_not_answer(devpi, case, listener):
 
 def test_no_url_probes_nothing(devpi):
     assert info.describe_server("", 5, True)["listener"] == "none"
+
+
+class Connection:
+    def __init__(self, refused):
+        self.refused = refused
+
+    def __call__(self, address, timeout):
+        self.address, self.timeout = address, timeout
+        if self.refused:
+            raise ConnectionRefusedError(111, "Connection refused")
+        return self
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *_exc):
+        return False
+
+
+@pytest.mark.parametrize(
+    ("url", "refused", "address", "expected"),
+    [
+        ("http://127.0.0.1:3141/", False, ("127.0.0.1", 3141), True),
+        ("http://localhost/+api", False, ("localhost", 80), True),
+        ("http://127.0.0.1:3141", True, ("127.0.0.1", 3141), False),
+    ],
+)
+def test_port_open_connects_to_the_urls_host_and_port(monkeypatch, url, refused, address, expected):
+    connect = Connection(refused)
+    monkeypatch.setattr(info.socket, "create_connection", connect)
+    assert info.port_open(url, 2) is expected
+    assert (connect.address, connect.timeout) == (address, 2)
+
+
+def test_a_url_with_a_bad_port_is_not_open(monkeypatch):
+    monkeypatch.setattr(info.socket, "create_connection", Connection(False))
+    assert info.port_open("http://127.0.0.1:notaport", 2) is False
+
+
+def test_uv_candidates_first_working_one_wins(tmp_path, monkeypatch):
+    broken, good = tmp_path / "broken-uv", tmp_path / "uv"
+    for path in (broken, good):
+        path.write_text("#!/bin/sh\n")
+        path.chmod(0o755)
+    (tmp_path / "not-executable").write_text("")
+    versions = {str(broken): None, str(good): "0.13.8"}
+    monkeypatch.setattr(info, "uv_version", versions.get)
+    candidates = [str(tmp_path / "missing"), str(tmp_path / "not-executable"), str(broken), str(good)]
+    assert info.find_uv(candidates) == {"path": str(good), "version": "0.13.8"}
+    assert info.find_uv(candidates[:3]) == {"path": None, "version": None}
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert info.find_uv(["uv"]) == {"path": str(good), "version": "0.13.8"}
+
+
+def test_main_reports_every_probe_in_one_result(tmp_path, monkeypatch, capsys, service_manager, devpi):
+    """main() as Ansible calls it: the options reach each probe, and the result holds all of them."""
+    answers, _asked = service_manager
+    answers[("systemctl", "is-active")] = (0, "")
+    answers[("systemctl", "is-enabled")] = (0, "")
+    answers[("systemctl", "show")] = (0, "0")
+    site = tmp_path / "venv/lib/python3.11/site-packages"
+    for dist in ("devpi_server-6.20.3.dist-info", "devpi_web-5.1.1.dist-info"):
+        (site / dist).mkdir(parents=True)
+    config = tmp_path / "devpi-server.yml"
+    config.write_text('devpi-server:\n  port: "3141"\n')
+    monkeypatch.setattr(info, "uv_version", lambda _path: "0.13.8")
+    uv = tmp_path / "uv"
+    uv.write_text("")
+    uv.chmod(0o755)
+    args = {
+        "paths": [str(config)],
+        "venv": str(tmp_path / "venv"),
+        "pins": ["devpi-server==6.20.3", "devpi-web==5.1.2"],
+        "uv_candidates": [str(uv)],
+        "user": "root",
+        "group": "root",
+        "service_manager": "systemd",
+        "service": "devpi-server.service",
+        "config_file": str(config),
+        "server_url": "http://127.0.0.1:3141",
+        "root_password": ROOT_PASSWORD,
+        "_ansible_check_mode": True,
+    }
+    result = run_main(info, capsys, args, secrets=[ROOT_PASSWORD])
+    assert result["rc"] == 0
+    assert result["changed"] is False
+    assert set(result["paths"]) == {str(config)}
+    assert result["paths"][str(config)]["type"] == "file"
+    assert result["packages"] == {"devpi-server": "6.20.3", "devpi-web": "5.1.1"}
+    assert result["pins_missing"] == ["devpi-web==5.1.2"]
+    assert result["uv"] == {"path": str(uv), "version": "0.13.8"}
+    assert (result["user"]["uid"], result["group"]["gid"]) == (0, 0)
+    assert result["service"] == {"active": True, "enabled": True, "restarts": 0}
+    assert result["config"] == {"port": "3141"}
+    assert result["server"] == {
+        "reachable": True,
+        "root_pypi": {"type": "mirror"},
+        "root_password_empty": False,
+        "root_password_valid": True,
+        "listener": "devpi",
+    }
+
+
+def test_main_without_a_venv_reports_every_pin_missing(capsys, devpi):
+    result = run_main(info, capsys, {"pins": ["devpi-server==6.20.3"], "server_timeout": 3})
+    assert (result["packages"], result["pins_missing"]) == ({}, ["devpi-server==6.20.3"])
+    assert result["service"] == {"active": False, "enabled": False, "restarts": None}
+    assert result["server"]["listener"] == "none"
+    assert (result["user"], result["group"], result["config"]) == ({"exists": False}, {"exists": False}, {})
