@@ -78,6 +78,11 @@ options:
     description:
       - A password to try logging in as C(root) with (nothing is changed); the answer is V(server.root_password_valid).
     type: str
+  nodeinfo:
+    description:
+      - Path of a server directory's C(.nodeinfo), the JSON file in which devpi records the directory's role and
+        uuid, and for a replica its primary. Read into RV(nodeinfo).
+    type: path
 attributes:
   check_mode:
     support: full
@@ -152,6 +157,14 @@ config:
   returned: always
   type: dict
   sample: {serverdir: /var/lib/devpi/server, port: "3141"}
+nodeinfo:
+  description:
+    - What O(nodeinfo) records - V(role) (V(primary), V(standalone) or V(replica); devpi's older V(master) reads as
+      V(primary)), V(uuid), and for a replica V(primary_url) and V(primary_uuid) (null until its first sync).
+    - Empty when O(nodeinfo) is not given, does not exist or is not devpi's JSON.
+  returned: always
+  type: dict
+  sample: {role: replica, uuid: 1637ee91..., primary_url: "http://primary:3141", primary_uuid: 4f267d71...}
 server:
   description:
     - What the running server says. V(reachable) is false when the service is not active or does not answer.
@@ -310,6 +323,23 @@ def read_config(path):
     return keys
 
 
+def read_nodeinfo(path):
+    """The role, uuid and primary a server directory's .nodeinfo records; {} when there is none to read."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, TypeError, ValueError):
+        return {}
+    if not isinstance(data, dict) or not isinstance(data.get("role"), str):
+        return {}
+    role = "primary" if data["role"] == "master" else data["role"]
+    info = {"role": role, "uuid": data.get("uuid")}
+    if role == "replica":
+        info["primary_url"] = data.get("primary-url", data.get("masterurl"))
+        info["primary_uuid"] = data.get("primary-uuid", data.get("master-uuid"))
+    return info
+
+
 def port_open(url, timeout):
     """Whether something accepts TCP connections at the URL's host and port."""
     parts = urlsplit(url)
@@ -362,6 +392,7 @@ def main():
             "server_url": {"type": "str"},
             "server_timeout": {"type": "int", "default": 5},
             "root_password": {"type": "str", "no_log": True},
+            "nodeinfo": {"type": "path"},
         },
         supports_check_mode=True,
     )
@@ -378,6 +409,7 @@ def main():
         group=describe_group(params["group"]),
         service=service,
         config=config,
+        nodeinfo=read_nodeinfo(params["nodeinfo"]),
         server=describe_server(
             params["server_url"],
             params["server_timeout"],

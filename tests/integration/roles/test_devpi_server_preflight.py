@@ -15,7 +15,12 @@ import yaml
 from conftest import ansible_playbook, assert_failed_in_preflight, role_playbook
 
 SECRET = "Marker-Secret-Value-9271"
-PREFLIGHT_TASKS = re.compile(r"^(Validating arguments against arg spec|Check .*|Read the host's state)")
+PREFLIGHT_TASKS = re.compile(
+    r"^(Validating arguments against arg spec|Check .*|Read the host's state|Read the primary's server secret .*)"
+)
+# A secret devpi accepts (a test value): 44 characters, like devpi-gen-secret's.
+SERVER_SECRET = "Replication-Test-Secret-0123456789-abcdefghij"
+REPLICA = {"devpi_server_role": "replica", "devpi_server_primary_url": "http://10.0.0.9:3141"}
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +56,25 @@ CASES = [
     ({"devpi_server_service_manager": "launchd"}, "devpi_server_service_manager=launchd does not fit"),
     ({"devpi_server_role": "replica"}, "devpi_server_role=replica"),
     ({"devpi_server_primary_url": "http://primary:3141"}, "only a replica takes one"),
+    (REPLICA, "a replica needs the primary's server secret"),
+    ({**REPLICA, "devpi_server_primary_url": "ftp://primary/"}, "devpi_server_primary_url='ftp://primary/' is not"),
+    ({**REPLICA, "devpi_server_primary_host": "no-such-host"}, "devpi_server_primary_host='no-such-host'"),
+    ({**REPLICA, "devpi_server_primary_host": "localhost"}, "not localhost itself"),
+    (
+        {**REPLICA, "devpi_server_secret": SERVER_SECRET, "devpi_server_primary_url": "http://localhost:3141/"},
+        "must be another server than this one",
+    ),
+    (
+        {
+            **REPLICA,
+            "devpi_server_secret": SERVER_SECRET,
+            "devpi_server_outside_url": "https://pypi.test",
+            "devpi_server_primary_url": "https://pypi.test",
+        },
+        "must be another server than this one",
+    ),
+    ({"devpi_server_secret": "Short-Secret-1"}, "devpi_server_secret is not a secret devpi accepts"),
+    ({"devpi_server_secret": "ab" * 20}, "devpi_server_secret is not a secret devpi accepts"),
     (
         {"devpi_server_extra_packages": ["devpi-lockdown"]},
         "devpi_server_extra_packages: 'devpi-lockdown' is not pinned",
@@ -106,6 +130,28 @@ def test_secret_not_shown_even_at_vvv(run_role):
     assert rc != 0
     assert "devpi_server_listen_port=0" in " ".join(output.split())
     assert SECRET not in output
+
+
+def test_a_secret_is_never_shown_when_refused(run_role):
+    rc, output = run_role({"devpi_server_secret": "Short-Secret-Value-77"}, verbosity=3)
+    assert rc != 0
+    assert "devpi_server_secret is not a secret devpi accepts" in " ".join(output.split())
+    assert "Short-Secret-Value-77" not in output
+
+
+def test_a_replica_refuses_a_server_directory_with_a_primarys_data(run_role, tmp_path_factory):
+    serverdir = tmp_path_factory.mktemp("primary-data")
+    (serverdir / ".nodeinfo").write_text('{"role": "primary", "uuid": "4f267d71"}')
+    rc, output = run_role({**REPLICA, "devpi_server_secret": SERVER_SECRET, "devpi_server_serverdir": str(serverdir)})
+    assert_failed_in_preflight(rc, output, "holds the data of a primary server (uuid 4f267d71)", PREFLIGHT_TASKS)
+    assert SERVER_SECRET not in output
+
+
+def test_a_replica_with_a_secret_passes_preflight_and_never_shows_it(run_role):
+    rc, output = run_role({**REPLICA, "devpi_server_secret": SERVER_SECRET}, verbosity=3)
+    assert rc == 0, output
+    assert "devpi-init" in output  # got past preflight into the first-run tasks
+    assert SERVER_SECRET not in output
 
 
 def test_insecure_values_pass_when_allowed(run_role):

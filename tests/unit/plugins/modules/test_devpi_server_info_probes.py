@@ -260,6 +260,7 @@ def test_main_reports_every_probe_in_one_result(tmp_path, monkeypatch, capsys, s
         (site / dist).mkdir(parents=True)
     config = tmp_path / "devpi-server.yml"
     config.write_text('devpi-server:\n  port: "3141"\n')
+    (tmp_path / ".nodeinfo").write_text('{"role": "primary", "uuid": "4f26"}')
     monkeypatch.setattr(info, "uv_version", lambda _path: "0.13.8")
     uv = tmp_path / "uv"
     uv.write_text("")
@@ -276,6 +277,7 @@ def test_main_reports_every_probe_in_one_result(tmp_path, monkeypatch, capsys, s
         "config_file": str(config),
         "server_url": "http://127.0.0.1:3141",
         "root_password": ROOT_PASSWORD,
+        "nodeinfo": str(tmp_path / ".nodeinfo"),
         "_ansible_check_mode": True,
     }
     result = run_main(info, capsys, args, secrets=[ROOT_PASSWORD])
@@ -289,6 +291,7 @@ def test_main_reports_every_probe_in_one_result(tmp_path, monkeypatch, capsys, s
     assert (result["user"]["uid"], result["group"]["gid"]) == (0, 0)
     assert result["service"] == {"active": True, "enabled": True, "restarts": 0}
     assert result["config"] == {"port": "3141"}
+    assert result["nodeinfo"] == {"role": "primary", "uuid": "4f26"}
     assert result["server"] == {
         "reachable": True,
         "root_pypi": {"type": "mirror"},
@@ -304,3 +307,38 @@ def test_main_without_a_venv_reports_every_pin_missing(capsys, devpi):
     assert result["service"] == {"active": False, "enabled": False, "restarts": None}
     assert result["server"]["listener"] == "none"
     assert (result["user"], result["group"], result["config"]) == ({"exists": False}, {"exists": False}, {})
+    assert result["nodeinfo"] == {}
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ('{"role": "primary", "uuid": "4f26"}', {"role": "primary", "uuid": "4f26"}),
+        ('{"role": "master", "uuid": "4f26"}', {"role": "primary", "uuid": "4f26"}),
+        ('{"role": "standalone", "uuid": "9a"}', {"role": "standalone", "uuid": "9a"}),
+        (  # what devpi-init writes for a replica, and what it adds at the first sync
+            '{"role": "replica", "masterurl": "http://p:3141", "uuid": "16"}',
+            {"role": "replica", "uuid": "16", "primary_url": "http://p:3141", "primary_uuid": None},
+        ),
+        (
+            '{"role": "replica", "masterurl": "http://p:3141", "uuid": "16", "primary-uuid": "4f26"}',
+            {"role": "replica", "uuid": "16", "primary_url": "http://p:3141", "primary_uuid": "4f26"},
+        ),
+        (
+            '{"role": "replica", "primary-url": "http://q", "uuid": "16"}',
+            {"role": "replica", "uuid": "16", "primary_url": "http://q", "primary_uuid": None},
+        ),
+        ("not json", {}),
+        ('["role"]', {}),
+        ('{"uuid": "16"}', {}),
+    ],
+)
+def test_nodeinfo_is_read_as_role_uuid_and_primary(tmp_path, content, expected):
+    path = tmp_path / ".nodeinfo"
+    path.write_text(content)
+    assert info.read_nodeinfo(str(path)) == expected
+
+
+def test_no_nodeinfo_reads_empty(tmp_path):
+    assert info.read_nodeinfo(str(tmp_path / "missing")) == {}
+    assert info.read_nodeinfo(None) == {}
