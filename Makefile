@@ -134,10 +134,11 @@ demo-down: apt
 
 ## ---- docs and artifact -----------------------------------------------------------------------------
 .PHONY: benchmark
-# Both benchmarks, one after the other; each prints its table (ratios against a baseline measured in the same run).
+# The benchmarks, one after the other; each prints its table (ratios against a baseline measured in the same run).
 benchmark: venv images collection-link
 	python3 benchmarks/converge.py
 	python3 benchmarks/serving.py
+	python3 benchmarks/replication.py
 
 .PHONY: docs build
 docs: venv

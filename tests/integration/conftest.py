@@ -147,11 +147,12 @@ def devpi_url(tmp_path_factory):
 
 
 def ansible_playbook(playbook, vars_file, *, check=False, verbosity=0, env=None):
-    """Run ansible-playbook on localhost (local connection, this interpreter) with the collection; (rc, output)."""
+    """Run ansible-playbook on localhost (local connection, this interpreter) with the collection; (rc, output).
+    An inventory of its own goes in `env` as ANSIBLE_INVENTORY (still with the local connection)."""
     argv = [
         BIN / "ansible-playbook",
         "-i",
-        "localhost,",
+        (env or {}).get("ANSIBLE_INVENTORY", "localhost,"),
         "-c",
         "local",
         "-e",

@@ -63,6 +63,10 @@ CASES = [
     ({"devpi_caddy_site_address": "http://pypi.example.org"}, "devpi_caddy_tls=auto does not fit"),
     ({"devpi_caddy_tls": "letsencrypt"}, "devpi_caddy_tls"),
     ({"devpi_caddy_upstream": "localhost"}, "devpi_caddy_upstream=localhost (host:port)"),
+    ({"devpi_caddy_upstreams": ["127.0.0.1:3141", "replica"]}, 'devpi_caddy_upstreams=["127.0.0.1:3141", "replica"]'),
+    ({"devpi_caddy_upstreams": ["127.0.0.1:3141"] * 2}, "must be distinct host:port entries"),
+    ({"devpi_caddy_lb_try_duration": "5 seconds"}, "devpi_caddy_lb_try_duration=5 seconds"),
+    ({"devpi_caddy_lb_policy": "weighted"}, "devpi_caddy_lb_policy"),
     ({"devpi_caddy_serverdir": "relative/dir"}, "devpi_caddy_serverdir=relative/dir"),
     ({"devpi_caddy_trusted_networks": ["10.0.0.0"]}, 'not networks: ["10.0.0.0"]'),
     ({"devpi_caddy_trusted_networks": ["10.0.0.0/8", "10.0.0.0/33"]}, 'not networks: ["10.0.0.0/33"]'),
@@ -283,6 +287,47 @@ def test_every_tls_mode_renders_a_config_caddy_accepts(tmp_path, overrides, poli
     assert [h for h in handlers(config, "static_response") if h.get("body") == REFUSAL] == []  # no lockdown
 
 
+def test_several_upstreams_spread_reads_and_send_writes_to_the_primary(tmp_path):
+    """A primary and two replicas behind one site: Caddy's adapted routes, not the text."""
+    upstreams = ["127.0.0.1:3141", "10.89.0.3:3141", "[fd00::4]:3141"]
+    config = adapt(tmp_path, render(devpi_caddy_upstreams=upstreams, devpi_caddy_lb_policy="least_conn"))
+    server = next(iter(config["apps"]["http"]["servers"].values()))
+    writes, reads = handlers(server["routes"], "reverse_proxy")
+    assert writes["upstreams"] == [{"dial": "127.0.0.1:3141"}]
+    assert "health_checks" not in writes
+    assert reads["upstreams"] == [{"dial": upstream} for upstream in upstreams]
+    assert reads["health_checks"]["active"] == {
+        "uri": "/+api",
+        "interval": 2_000_000_000,
+        "timeout": 2_000_000_000,
+        "expect_status": 200,
+    }
+    assert reads["health_checks"]["passive"] == {"fail_duration": 5_000_000_000, "max_fails": 1}
+    assert reads["load_balancing"]["selection_policy"] == {"policy": "least_conn"}
+    assert reads["load_balancing"]["retry_match"] == [{"method": ["GET", "HEAD"]}]
+    assert reads["headers"]["request"]["set"] == writes["headers"]["request"]["set"]
+    write_routes = [route for route in matched_routes(server["routes"]) if writes in handlers(route, "reverse_proxy")]
+    assert write_routes[-1]["match"] == [{"method": ["POST", "PUT", "PATCH", "DELETE"]}]  # the innermost
+    assert all(reads not in handlers(route, "reverse_proxy") for route in write_routes[1:])
+    (refusal,) = handlers(server["errors"], "static_response")
+    assert refusal["status_code"] == 503
+    assert "primary (127.0.0.1:3141) does not answer" in refusal["body"]
+    error_routes = [
+        route for route in matched_routes(server["errors"]) if refusal in handlers(route, "static_response")
+    ]
+    error_route = error_routes[-1]  # the innermost
+    assert error_route["match"][0]["method"] == ["POST", "PUT", "PATCH", "DELETE"]
+    assert error_route["match"][0]["expression"] == "{http.error.status_code} == 502"
+
+
+def test_one_upstream_renders_no_load_balancing(tmp_path):
+    config = adapt(tmp_path, render())
+    (proxy,) = handlers(config, "reverse_proxy")
+    assert "health_checks" not in proxy
+    assert "load_balancing" not in proxy
+    assert "errors" not in next(iter(config["apps"]["http"]["servers"].values()))
+
+
 def test_existing_certificate_files(tmp_path):
     """A throwaway self-signed certificate (cryptography, which ansible-core depends on)."""
     key = ec.generate_private_key(ec.SECP256R1())
@@ -325,6 +370,20 @@ def handlers(node, kind):
 
 
 REFUSAL = "management is not allowed from this network"
+
+
+def matched_routes(node):
+    """Every route with a matcher anywhere in an adapted config, innermost last."""
+    found = []
+    if isinstance(node, dict):
+        if "match" in node and "handle" in node:
+            found.append(node)
+        for value in node.values():
+            found += matched_routes(value)
+    elif isinstance(node, list):
+        for value in node:
+            found += matched_routes(value)
+    return found
 
 
 def route_steps(route):

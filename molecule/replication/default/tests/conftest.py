@@ -1,5 +1,6 @@
-"""testinfra setup for the replication scenario: the shared hook and fixtures (molecule/shared/devpi_testinfra.py),
-the three hosts, and clients plus a project built on the primary."""
+"""testinfra setup for the replication scenario: the shared hook and fixtures (molecule/shared/devpi_testinfra.py)
+and the topology after side_effect.yml's failover - devpi-replica-1 the primary, devpi-replica-2 its replica, the
+old primary (devpi-primary) fenced, Caddy on devpi-primary the front."""
 
 from __future__ import annotations
 
@@ -20,22 +21,13 @@ pytest_generate_tests = devpi_testinfra.pytest_generate_tests
 UV = "/opt/devpi/bin/uv"
 MIRROR = f"{URL}/root/pypi/+simple/"
 DEV = f"{URL}/uploader/dev/"
+FRONT = "http://devpi.replication.test"
 UPLOADER = ("uploader", "molecule-Uploader-Pass-1618")
-REPLICAS = ["devpi-replica-1", "devpi-replica-2"]
+PRIMARY, REPLICA, OLD_PRIMARY = "devpi-replica-1", "devpi-replica-2", "devpi-primary"
 
 
 def get(name):
     return testinfra.get_host(f"podman://{name}")
-
-
-@pytest.fixture(scope="module")
-def primary():
-    return get("devpi-primary")
-
-
-@pytest.fixture(scope="module")
-def replicas():
-    return [get(name) for name in REPLICAS]
 
 
 def clients_on(node):
@@ -44,7 +36,7 @@ def clients_on(node):
 
 
 def upload(node, clients, dist, index=DEV):
-    """twine uploads the built `dist` to `index` of the devpi on `node`'s loopback."""
+    """twine uploads the built `dist` to `index` (by default the devpi on `node`'s loopback)."""
     user, password = UPLOADER
     done = node.run(
         f"TWINE_USERNAME={user} TWINE_PASSWORD={password} {clients}/twine upload --non-interactive "
@@ -54,8 +46,9 @@ def upload(node, clients, dist, index=DEV):
 
 
 @pytest.fixture(scope="module")
-def uploaded(primary):
-    """A project built on the primary and uploaded there: (name, sha256 of its wheel, wheel file name)."""
+def uploaded():
+    """A project built on the new primary and uploaded to it: (name, sha256 of its wheel, wheel file name)."""
+    primary = get(PRIMARY)
     clients = clients_on(primary)
     name, dist = build_project(primary, "replpkg", UV, MIRROR)
     upload(primary, clients, dist)
