@@ -7,6 +7,7 @@ started. A positive control proves the same base variables pass.
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 
@@ -16,7 +17,8 @@ from conftest import ansible_playbook, assert_failed_in_preflight, role_playbook
 
 SECRET = "Marker-Secret-Value-9271"
 PREFLIGHT_TASKS = re.compile(
-    r"^(Validating arguments against arg spec|Check .*|Read the host's state|Read the primary's server secret .*)"
+    r"^(Validating arguments against arg spec|Check .*|Read the host's state|Read the primary's server secret .*"
+    r"|Ask the primary for its uuid .*)"
 )
 # A secret devpi accepts (a test value): 44 characters, like devpi-gen-secret's.
 SERVER_SECRET = "Replication-Test-Secret-0123456789-abcdefghij"
@@ -145,6 +147,32 @@ def test_a_replica_refuses_a_server_directory_with_a_primarys_data(run_role, tmp
     rc, output = run_role({**REPLICA, "devpi_server_secret": SERVER_SECRET, "devpi_server_serverdir": str(serverdir)})
     assert_failed_in_preflight(rc, output, "holds the data of a primary server (uuid 4f267d71)", PREFLIGHT_TASKS)
     assert SERVER_SECRET not in output
+
+
+def test_a_server_directory_fenced_by_a_promotion_is_refused(run_role, tmp_path_factory):
+    serverdir = tmp_path_factory.mktemp("fenced")
+    (serverdir / ".nodeinfo").write_text('{"role": "primary", "uuid": "4f267d71"}')
+    (serverdir / ".hostnative-devpi-fenced").write_text("Fenced by hostnative.devpi: devpi-b became the primary.\n")
+    rc, output = run_role({"devpi_server_serverdir": str(serverdir), "devpi_server_role": "primary"})
+    assert_failed_in_preflight(
+        rc, output, f"devpi_server_serverdir={serverdir} on localhost was fenced", PREFLIGHT_TASKS
+    )
+
+
+def test_a_replica_whose_primary_url_answers_with_another_uuid_is_refused(run_role, tmp_path_factory, devpi_url):
+    """devpi_url is a real devpi-server: its uuid is not the one this replica's .nodeinfo recorded."""
+    serverdir = tmp_path_factory.mktemp("replica-data")
+    nodeinfo = {"role": "replica", "uuid": "16", "masterurl": devpi_url, "primary-uuid": "uuid-of-the-old-primary"}
+    (serverdir / ".nodeinfo").write_text(json.dumps(nodeinfo))
+    variables = {**REPLICA, "devpi_server_secret": SERVER_SECRET, "devpi_server_serverdir": str(serverdir)}
+    rc, output = run_role({**variables, "devpi_server_primary_url": devpi_url})
+    assert_failed_in_preflight(
+        rc,
+        output,
+        "followed the primary with uuid uuid-of-the-old-primary, but devpi_server_primary_url=",
+        PREFLIGHT_TASKS,
+    )
+    assert "the devpi_server entry point `reinit`" in " ".join(output.split())
 
 
 def test_a_replica_with_a_secret_passes_preflight_and_never_shows_it(run_role):
