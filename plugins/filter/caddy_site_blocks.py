@@ -30,7 +30,9 @@ def caddy_site_blocks(config, address):
     """How many site blocks of an adapted Caddy config serve `address` (its host on its port).
 
     Caddy merges the site blocks of one host into one route and lets the first win; each block is one subroute
-    handler of that route. A bare `:port` address counts the blocks without a host."""
+    handler of that route. A bare `:port` address is 1 when anything on that port answers without a host: Caddy
+    refuses a second block of the same bare address itself ("ambiguous site definition"), and a bare site alone on
+    its port is adapted into one route per `handle` block rather than one per site block."""
     if isinstance(config, str):
         config = json.loads(config) if config.strip() else {}
     host, port = _host_and_port(address)
@@ -43,7 +45,7 @@ def caddy_site_blocks(config, address):
             hosts = _hosts(route)
             if (host in hosts) if host else not hosts:
                 count += sum(1 for handler in route.get("handle") or [] if handler.get("handler") == "subroute")
-    return count
+    return count if host else min(count, 1)
 
 
 class FilterModule:

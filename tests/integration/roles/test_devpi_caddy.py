@@ -14,6 +14,7 @@ from pathlib import Path
 import jinja2
 import pytest
 import yaml
+from ansible_collections.hostnative.devpi.plugins.filter.caddy_site_blocks import caddy_site_blocks
 from conftest import (
     CADDY,
     REPO,
@@ -318,6 +319,16 @@ def test_several_upstreams_spread_reads_and_send_writes_to_the_primary(tmp_path)
     error_route = error_routes[-1]  # the innermost
     assert error_route["match"][0]["method"] == ["POST", "PUT", "PATCH", "DELETE"]
     assert error_route["match"][0]["expression"] == "{http.error.status_code} == 502"
+
+
+@pytest.mark.parametrize("upstreams", [[], ["127.0.0.1:3141", "10.89.0.3:3141"]], ids=["one", "several"])
+def test_devpis_own_bare_site_counts_as_one_block_in_the_real_caddys_config(tmp_path, upstreams):
+    """What preflight counts on a re-run (caddy_site_blocks on `caddy adapt`'s output): devpi's own snippet for a
+    bare address is one site block however many handle blocks it has."""
+    text = render(devpi_caddy_site_address="http://:8080", devpi_caddy_tls="off", devpi_caddy_upstreams=upstreams)
+    config = adapt(tmp_path, text)
+    assert caddy_site_blocks(config, "http://:8080") == 1
+    assert caddy_site_blocks(config, "http://:9090") == 0
 
 
 def test_one_upstream_renders_no_load_balancing(tmp_path):

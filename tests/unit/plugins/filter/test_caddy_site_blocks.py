@@ -1,8 +1,8 @@
 """caddy_site_blocks: site blocks serving an address in an adapted Caddy config, in process.
 
 The config below is the shape `caddy adapt` printed for a Caddyfile with `other.test`, `https://pypi.test`,
-`pypi.test:8443`, `http://plain.test:8080` and an imported `pypi.test` block (Caddy 2.6); the integration tests run
-the filter on the real Caddy's output."""
+`pypi.test:8443`, `http://plain.test:8080` and an imported `pypi.test` block (Caddy 2.6);
+tests/integration/roles/test_devpi_caddy.py runs the filter on the real Caddy's output of devpi's own snippet."""
 
 from __future__ import annotations
 
@@ -52,6 +52,21 @@ CONFIG = {
 )
 def test_counts_the_blocks_on_the_addresss_host_and_port(address, count):
     assert caddy_site_blocks(CONFIG, address) == count
+
+
+def test_a_bare_site_alone_on_its_port_is_one_block_however_many_handle_blocks_it_has():
+    """`http://:8080 { handle /a* {...} handle {...} }` alone on its port: Caddy 2.6 adapts each handle block into a
+    route of its own (no host, no wrapping site route)."""
+    handle_routes = [
+        {"group": "group2", "match": [{"path": ["/a*"]}], "handle": [{"handler": "subroute", "routes": []}]},
+        {"group": "group2", "handle": [{"handler": "subroute", "routes": []}]},
+        {"group": "group2", "handle": [{"handler": "subroute", "routes": []}]},
+    ]
+    config = {"apps": {"http": {"servers": {"srv0": {"listen": [":8080"], "routes": handle_routes}}}}}
+    assert caddy_site_blocks(config, "http://:8080") == 1
+    assert caddy_site_blocks(config, ":8080") == 1
+    assert caddy_site_blocks(config, ":9090") == 0
+    assert caddy_site_blocks(config, "http://plain.test:8080") == 0
 
 
 def test_takes_the_json_text_caddy_prints():
