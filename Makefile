@@ -97,7 +97,7 @@ sanity: venv apt
 
 ## ---- Molecule --------------------------------------------------------------------------------------
 .PHONY: molecule test galaxy-import
-# Three lanes at once (tests/harness/molecule-lanes.sh; MOLECULE_LANES=1 for one by one). MISE: the
+# Two lanes at once (tests/harness/molecule-lanes.sh; MOLECULE_LANES=1 for one by one). MISE: the
 # devpi_caddy/elsewhere scenario's controller container runs the example repo's mise tasks with it.
 molecule: venv images $(MISE_BIN)
 	@MISE=$(MISE_BIN) tests/harness/molecule-lanes.sh $(TIMINGS) $(SCENARIOS)
