@@ -139,6 +139,7 @@ benchmark: venv images collection-link
 	python3 benchmarks/converge.py
 	python3 benchmarks/serving.py
 	python3 benchmarks/replication.py
+	python3 benchmarks/backup.py
 
 .PHONY: docs build
 docs: venv

@@ -20,6 +20,7 @@ rm -rf "$work" && mkdir -p "$work"
 plan=$(for s in "$@"; do
   case "$s" in
     replication/default) seconds=780 ;;
+    devpi_backup/default) seconds=520 ;;
     devpi_client/default) seconds=663 ;;
     stack/default) seconds=612 ;;
     devpi_seed/default) seconds=444 ;;

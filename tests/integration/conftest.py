@@ -20,6 +20,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 # Test doubles shared with the Molecule scenarios (fake_connect) live in tests/harness.
@@ -193,6 +194,20 @@ def role_playbook(directory, role, *, gather_facts=True):
     playbook = directory / "play.yml"
     playbook.write_text(f"- hosts: all\n  {facts}\n  roles:\n    - hostnative.devpi.{role}\n")
     return playbook
+
+
+def role_runner(base, role, good):
+    """A function that runs one role of this collection on localhost in check mode with the variables `good`
+    updated by its `overrides` (each combination in a vars file of its own under `base`); (rc, output)."""
+    playbook = role_playbook(base, role)
+
+    def run(overrides, verbosity=0):
+        variables = {**good, **overrides}
+        vars_file = base / f"vars-{abs(hash(repr(sorted(variables.items(), key=str))))}.yml"
+        vars_file.write_text(yaml.safe_dump(variables))
+        return ansible_playbook(playbook, vars_file, check=True, verbosity=verbosity)
+
+    return run
 
 
 def assert_failed_in_preflight(rc, output, expected, preflight):

@@ -26,7 +26,7 @@ def test_tasks_parse_and_delegate_to_make():
     listed = mise("tasks", "ls", "--json")
     assert listed.returncode == 0, listed.stderr
     tasks = {task["name"]: task for task in json.loads(listed.stdout)}
-    assert {"provision", "provision-indri", "demo", "test", "lint"} <= set(tasks)
+    assert {"provision", "provision-indri", "backup", "restore", "demo", "test", "lint"} <= set(tasks)
     assert tasks["demo"]["run"] == ["make demo"]
     assert tasks["test"]["run"] == ["make test"]
     assert tasks["lint"]["run"] == ["make lint"]
@@ -58,3 +58,11 @@ def test_provision_without_inventory_is_refused():
     refused = mise("run", "provision")
     assert refused.returncode != 0
     assert "inventory" in refused.stderr
+
+
+def test_backup_and_restore_pass_inventory_and_extra_args_to_their_playbooks():
+    for task, playbook in (("backup", "playbooks/backup.yml"), ("restore", "playbooks/restore.yml")):
+        listed = mise("run", task, "indri", "--", "--list-hosts", "-e", "devpi_restore_host=indri")
+        assert listed.returncode == 0, listed.stdout + listed.stderr
+        assert playbook in listed.stdout
+        assert "indri" in listed.stdout.split("hosts (1):", 1)[1]

@@ -12,8 +12,7 @@ import re
 import socket
 
 import pytest
-import yaml
-from conftest import ansible_playbook, assert_failed_in_preflight, role_playbook
+from conftest import assert_failed_in_preflight, role_runner
 
 SECRET = "Marker-Secret-Value-9271"
 PREFLIGHT_TASKS = re.compile(
@@ -28,7 +27,6 @@ REPLICA = {"devpi_server_role": "replica", "devpi_server_primary_url": "http://1
 @pytest.fixture(scope="module")
 def run_role(tmp_path_factory):
     base = tmp_path_factory.mktemp("preflight")
-    playbook = role_playbook(base, "devpi_server")
     good = {
         "devpi_server_root_password": SECRET,
         "devpi_server_base_dir": str(base / "state"),
@@ -37,13 +35,7 @@ def run_role(tmp_path_factory):
         "devpi_server_service_name": "devpi-preflight-test",
     }
 
-    def run(overrides, verbosity=0):
-        variables = {**good, **overrides}
-        vars_file = base / f"vars-{abs(hash(repr(sorted(variables.items(), key=str))))}.yml"
-        vars_file.write_text(yaml.safe_dump(variables))
-        return ansible_playbook(playbook, vars_file, check=True, verbosity=verbosity)
-
-    return run
+    return role_runner(base, "devpi_server", good)
 
 
 CASES = [

@@ -1,8 +1,9 @@
 """Recording stand-in for macOS launchctl, for running the role's launchd path in a Linux container.
 
 launchd cannot run on Linux. This keeps the contract the role relies on: `bootstrap DOMAIN PLIST` loads a job
-(parsing the plist with plistlib and starting ProgramArguments with its EnvironmentVariables, WorkingDirectory,
-Umask, UserName/GroupName and StandardOut/ErrorPath, like launchd with RunAtLoad), KeepAlive restarts the program
+(parsing the plist with plistlib and, when it has RunAtLoad, starting ProgramArguments with its
+EnvironmentVariables, WorkingDirectory, Umask, UserName/GroupName and StandardOut/ErrorPath, like launchd; a job
+without RunAtLoad, such as a StartCalendarInterval job, is only loaded), KeepAlive restarts the program
 when it exits (after ThrottleInterval), `bootout TARGET` unloads it, `kickstart -k TARGET` kills and restarts it,
 `print TARGET` describes it (rc 113 when not loaded). Every call is appended to /var/log/launchctl-calls.log as
 JSON so tests can assert which calls were made.
@@ -100,6 +101,10 @@ def bootstrap(domain, plist_path):
         return 5
     os.makedirs(STATE, exist_ok=True)
     job["child_file"] = state_file(target) + ".child"
+    if not job.get("RunAtLoad"):  # loaded, started later by its schedule (never, here)
+        with open(state_file(target), "w", encoding="utf-8") as handle:
+            json.dump({"plist": plist_path, "supervisor": None, "child_file": job["child_file"]}, handle)
+        return 0
     pid = os.fork()
     if pid == 0:
         devnull = os.open(os.devnull, os.O_RDWR)
@@ -148,7 +153,7 @@ def kickstart(args):
 
 def show(target):
     state = load_state(target)
-    if not state or not alive(state["supervisor"]):
+    if not state or (state["supervisor"] is not None and not alive(state["supervisor"])):
         print(f'Could not find service "{target}" in domain for port', file=sys.stderr)
         return 113
     pid = child_pid(state)

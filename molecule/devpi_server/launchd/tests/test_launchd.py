@@ -12,6 +12,7 @@ import json
 import plistlib
 
 import pytest
+import testinfra
 import yaml
 from devpi_testinfra import ROOT_PASSWORD
 
@@ -84,9 +85,11 @@ def test_no_secret_in_plist_config_or_process_list(host, expected):
 
 
 def test_launchctl_calls_are_the_right_ones(host, expected):
-    """Loaded once (converge); the idempotence run only looked; the changed option restarted it with kickstart -k."""
+    """Loaded once (converge); the idempotence run only looked; the changed option restarted it with kickstart -k.
+    (Calls about other jobs - the backup's - are left out.)"""
     target = f"{expected['domain']}/{expected['label']}"
-    changes = [call for call in launchctl_calls(host) if call[0] != "print"]
+    ours = [call for call in launchctl_calls(host) if call[-1] in (target, expected["plist"])]
+    changes = [call for call in ours if call[0] != "print"]
     assert changes == [["bootstrap", expected["domain"], expected["plist"]], ["kickstart", "-k", target]]
     assert ["print", target] in launchctl_calls(host)
 
@@ -114,5 +117,51 @@ def test_logs_go_to_the_plist_paths(host, expected):
 
 
 def test_uv_came_from_homebrew(host):
-    assert host.file("/var/log/brew-calls.log").content_string.splitlines() == ["install uv"]
+    calls = host.file("/var/log/brew-calls.log").content_string.splitlines()
+    assert [call for call in calls if call.endswith(" uv")] == ["install uv"]  # once; the agent also got restic
     assert host.run("/opt/homebrew/bin/uv --version").stdout.startswith("uv ")
+
+
+BACKUP_PASSWORD = "molecule-Launchd-Restic-1729"
+
+
+def test_the_backup_is_a_calendar_job_of_the_login_user():
+    """The devpi_backup role on the agent: a launchd job (loaded, not started: no RunAtLoad) running the backup
+    script with devpi's venv Python on Sundays at 02:30; the password only in its 0600 file."""
+    host = testinfra.get_host(AGENT)
+    path = "/root/Library/LaunchAgents/org.devpi.backup.plist"
+    plist = read_plist(host, path)
+    assert plist["Label"] == "org.devpi.backup"
+    assert plist["ProgramArguments"] == [
+        "/root/devpi/venv/bin/python",
+        "/root/devpi/backup/hostnative-devpi-backup.py",
+        "/root/devpi/backup/backup.json",
+    ]
+    assert plist["StartCalendarInterval"] == [{"Hour": 2, "Minute": 30, "Weekday": 0}]
+    assert "RunAtLoad" not in plist
+    assert "KeepAlive" not in plist
+    assert plist["StandardOutPath"] == plist["StandardErrorPath"] == "/root/Library/Logs/org.devpi.backup.log"
+    assert ["bootstrap", "gui/0", path] in launchctl_calls(host)
+    assert "install restic" in host.file("/var/log/brew-calls.log").content_string.splitlines()
+    config = json.loads(host.file("/root/devpi/backup/backup.json").content_string)
+    assert config["restic"] == "/opt/homebrew/bin/restic"
+    assert config["repository"] == "/root/Backups/devpi/restic"
+    for text in (host.file(path).content_string, json.dumps(config), host.check_output("ps -eww -o args")):
+        assert BACKUP_PASSWORD not in text
+    secret = host.file("/root/devpi/backup/restic-password")
+    assert (secret.mode, secret.content_string) == (0o600, BACKUP_PASSWORD)
+
+
+def test_the_backup_ran_with_the_real_restic():
+    host = testinfra.get_host(AGENT)
+    state = json.loads(host.file("/root/devpi/backup/last-backup.json").content_string)
+    assert state["status"] == "ok"
+    assert state["method"] == "snapshot"
+    assert state["serial"] >= 0
+    snapshots = json.loads(
+        host.check_output(
+            "/opt/homebrew/bin/restic -r /root/Backups/devpi/restic --password-file /root/devpi/backup/restic-password "
+            "snapshots --json"
+        )
+    )
+    assert [s["short_id"] for s in snapshots] == [state["snapshot_id"][:8]]
