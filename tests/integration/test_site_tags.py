@@ -12,7 +12,7 @@ import pytest
 import yaml
 from conftest import BIN, REPO
 
-FAILED = "Resolving devpi_server_root_password / devpi_seed_users failed"
+FAILED = "Resolving devpi_server_root_password / devpi_seed_users / devpi_backup_password failed"
 
 
 @pytest.fixture
