@@ -42,17 +42,12 @@ def run_role(tmp_path_factory):
 
 CASES = [
     ({"devpi_backup_repository": ""}, 'devpi_backup_repository="" must be a restic repository'),
-    ({"devpi_backup_repository": " /srv/restic"}, 'devpi_backup_repository=" /srv/restic" must be'),
     ({"devpi_backup_repository": "backups/restic"}, "must be a restic repository: an absolute path"),
     ({"devpi_backup_password": "short"}, "devpi_backup_password is 5 characters long"),
-    ({"devpi_backup_password": ""}, "devpi_backup_password is 0 characters long"),
     ({"devpi_backup_schedule": {"hour": 24, "minute": 0}}, 'devpi_backup_schedule={"hour": 24, "minute": 0} must be'),
-    ({"devpi_backup_schedule": {"hour": 3, "minute": 60}}, "devpi_backup_schedule="),
     ({"devpi_backup_schedule": {"hour": "3am", "minute": 0}}, "devpi_backup_schedule="),
     ({"devpi_backup_schedule": {"hour": 3, "minute": 0, "weekdays": [0]}}, "weekdays list of 1 (Monday) to 7"),
-    ({"devpi_backup_schedule": {"hour": 3, "minute": 0, "weekdays": "mon"}}, "devpi_backup_schedule="),
     ({"devpi_backup_schedule": {"hour": 3, "minute": 0, "day": 1}}, "devpi_backup_schedule="),
-    ({"devpi_backup_schedule": {"hour": 3}}, "devpi_backup_schedule="),
     ({"devpi_backup_keep_daily": -1}, "devpi_backup_keep_last/daily/weekly/monthly=0/-1/4/6"),
     (
         {"devpi_backup_keep_daily": 0, "devpi_backup_keep_weekly": 0, "devpi_backup_keep_monthly": 0},
