@@ -221,6 +221,19 @@ def assert_failed_in_preflight(rc, output, expected, preflight):
     return tasks
 
 
+def case_ids(cases):
+    """pytest ids for (overrides, expected) cases: the first variable's name and the case's index."""
+    return [next(iter(case[0])) + "-" + str(index) for index, case in enumerate(cases)]
+
+
+def assert_only_preflight_ran(rc, output, expected, preflight, secret):
+    """The run failed in preflight saying `expected`, no task but preflight ones (and fact gathering) ran, and the
+    `secret` never showed."""
+    tasks = assert_failed_in_preflight(rc, output, expected, preflight)
+    assert all(preflight.match(t) or t == "Gathering Facts" for t in tasks), tasks
+    assert secret not in output
+
+
 def caddy_adapt(tmp_path, text, *, validate=True):
     """The real Caddy on a Caddyfile text: `caddy validate` (unless told not to), then `caddy adapt` -> JSON config."""
     path = tmp_path / "devpi.caddy"

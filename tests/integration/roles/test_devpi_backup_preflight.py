@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import assert_failed_in_preflight, role_runner
+from conftest import assert_failed_in_preflight, assert_only_preflight_ran, case_ids, role_runner
 
 PASSWORD = "Restic-Marker-Password-5821"
 PREFLIGHT_TASKS = re.compile(r"^(Validating arguments against arg spec|Check .*)")
@@ -59,14 +59,9 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("overrides", "expected"), CASES, ids=[next(iter(c[0])) + "-" + str(i) for i, c in enumerate(CASES)]
-)
+@pytest.mark.parametrize(("overrides", "expected"), CASES, ids=case_ids(CASES))
 def test_bad_input_fails_in_preflight(run_role, overrides, expected):
-    rc, output = run_role(overrides)
-    tasks = assert_failed_in_preflight(rc, output, expected, PREFLIGHT_TASKS)
-    assert all(PREFLIGHT_TASKS.match(t) or t == "Gathering Facts" for t in tasks), tasks
-    assert PASSWORD not in output
+    assert_only_preflight_ran(*run_role(overrides), expected, PREFLIGHT_TASKS, PASSWORD)
 
 
 def test_a_repository_inside_the_server_directory_is_refused(run_role, tmp_path):
