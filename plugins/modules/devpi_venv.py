@@ -51,6 +51,12 @@ options:
         pinned version there; the pin decides, as for every other project, whether anything runs.
     type: dict
     default: {}
+  relocatable:
+    description:
+      - Create a new venv with C(uv venv --relocatable), so that it keeps working when moved to another path (its
+        scripts find their interpreter relative to themselves). An existing venv is left as it was created.
+    type: bool
+    default: false
 attributes:
   check_mode:
     support: full
@@ -71,6 +77,13 @@ EXAMPLES = r"""
     packages: [devpi-server==6.20.3, devpi-web==5.1.1, hostnative-devpi-guard==1.0.0]
     sources:
       hostnative-devpi-guard: /opt/devpi/src/hostnative-devpi-guard
+    uv: /opt/devpi/bin/uv
+
+- name: An old devpi-server beside the live venv, movable into its place later
+  hostnative.devpi.devpi_venv:
+    path: /opt/devpi/venv.staged
+    packages: [devpi-server==5.5.1, devpi-web==4.3.0, ruamel.yaml==0.17.40, setuptools==69.5.1]
+    relocatable: true
     uv: /opt/devpi/bin/uv
 """
 
@@ -135,6 +148,8 @@ def create_venv(module, path, env, result):
     if not os.path.isabs(python):
         python = shutil.which(python) or python
     argv = [module.params["uv"], "venv", "--python", python, "--python-preference", "only-system"]
+    if module.params["relocatable"]:
+        argv.append("--relocatable")
     if os.path.exists(path):
         argv.append("--clear")  # only a venv whose interpreter is gone gets here
     rc, out, err = module.run_command([*argv, path], environ_update=env)
@@ -189,6 +204,7 @@ def main():
             "index_url": {"type": "str", "default": "https://pypi.org/simple"},
             "ca_bundle": {"type": "path"},
             "sources": {"type": "dict", "default": {}},
+            "relocatable": {"type": "bool", "default": False},
         },
         supports_check_mode=True,
     )

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import re
 import socket
+import sys
+from pathlib import Path
 
 import pytest
 from conftest import assert_failed_in_preflight, assert_only_preflight_ran, case_ids, role_runner
@@ -41,6 +43,7 @@ def run_role(tmp_path_factory):
 CASES = [
     ({"devpi_server_listen_port": 70000}, "devpi_server_listen_port=70000"),
     ({"devpi_server_version": "6.19.0"}, "devpi_server_version=6.19.0"),
+    ({"devpi_server_version": "4.9.0", "devpi_server_allow_old_version": True}, "devpi_server_version=4.9.0"),
     ({"devpi_server_version": "7.0.0"}, "devpi_server_version=7.0.0"),
     ({"devpi_server_version": "latest"}, "devpi_server_version=latest"),
     ({"devpi_server_root_password": ""}, "devpi_server_root_password is empty"),
@@ -189,3 +192,20 @@ def test_a_port_another_program_holds_fails_in_preflight(run_role):
     expected = f"devpi_server_listen_port={port}: another program already listens on 127.0.0.1:{port}"
     tasks = assert_failed_in_preflight(rc, output, expected, PREFLIGHT_TASKS)
     assert tasks[-1] == "Check the port is free or already devpi's"
+
+
+def test_a_pin_older_than_the_installed_devpi_server_is_refused(run_role):
+    """The venv is the test environment's own, which holds devpi-server 6.20.3: 6.20.2 would be a downgrade."""
+    venv = str(Path(sys.executable).parent.parent)
+    rc, output = run_role({"devpi_server_venv_dir": venv, "devpi_server_version": "6.20.2"})
+    assert_failed_in_preflight(
+        rc,
+        output,
+        "devpi-server 6.20.3 is installed and 6.20.2 is older; a downgrade needs devpi_server_allow_downgrade=true",
+        PREFLIGHT_TASKS,
+    )
+    rc, output = run_role(
+        {"devpi_server_venv_dir": venv, "devpi_server_version": "6.20.2", "devpi_server_allow_downgrade": True}
+    )
+    assert "is older" not in output
+    assert "Check the pin is no downgrade" in output

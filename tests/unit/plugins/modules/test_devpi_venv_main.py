@@ -171,3 +171,12 @@ def test_a_source_for_no_pin_is_refused(run, tmp_path):
 def test_uv_that_is_not_executable_is_named(run, tmp_path):
     result = run(Uv(tmp_path / "venv"), uv=str(tmp_path / "no-uv"))
     assert result["msg"] == f"uv: {tmp_path / 'no-uv'} is not an executable"
+
+
+def test_a_relocatable_venv_is_asked_of_uv_only_when_creating(run, tmp_path):
+    uv = Uv(tmp_path / "venv")
+    run(uv, relocatable=True)
+    assert "--relocatable" in uv.commands[0][0]
+    uv_again = Uv(tmp_path / "venv")
+    run(uv_again, relocatable=True, packages=["devpi-server==6.20.2", "devpi-web==5.1.1"])
+    assert [argv[1] for argv, _env in uv_again.commands] == ["pip"]
