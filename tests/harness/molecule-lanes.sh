@@ -28,7 +28,7 @@ plan=$(for s in "$@"; do
     devpi_seed/default) seconds=280 ;;
     devpi_caddy/elsewhere) seconds=232 ;;
     devpi_server/trixie) seconds=180 ;;
-    devpi_server/upgrade) seconds=640 ;;
+    devpi_server/upgrade) seconds=620 ;;
     devpi_server/default) seconds=162 ;;
     *) seconds=900 ;;
   esac

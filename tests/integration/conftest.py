@@ -176,6 +176,28 @@ def ansible_playbook(playbook, vars_file, *, check=False, verbosity=0, env=None)
     return done.returncode, done.stdout + done.stderr
 
 
+def server_in(base, root_password, service_name):
+    """devpi_server variables that keep a run on localhost inside the directory `base`."""
+    return {
+        "devpi_server_root_password": root_password,
+        "devpi_server_base_dir": str(base / "state"),
+        "devpi_server_venv_dir": str(base / "venv"),
+        "devpi_server_config_dir": str(base / "etc"),
+        "devpi_server_service_name": service_name,
+    }
+
+
+def playbook_on_localhost(tmp_path, playbook, host_vars, extra):
+    """Run a collection playbook with localhost (local connection) as the only host of devpi_servers, its host
+    variables `host_vars` and the extra variables `extra`; (rc, output)."""
+    inventory = tmp_path / "inventory.yml"
+    host = {"ansible_connection": "local", **host_vars}
+    inventory.write_text(yaml.safe_dump({"devpi_servers": {"hosts": {"localhost": host}}}))
+    vars_file = tmp_path / "vars.yml"
+    vars_file.write_text(yaml.safe_dump(extra))
+    return ansible_playbook(playbook, vars_file, env={"ANSIBLE_INVENTORY": str(inventory)})
+
+
 # ---- role runs and Caddy ---------------------------------------------------------------------------------------------
 
 _TASK_RE = re.compile(r"^TASK \[(?:hostnative\.devpi\.\w+ : )?(.+?)\] \*+$", re.MULTILINE)

@@ -8,8 +8,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import pytest
-import yaml
-from conftest import ansible_playbook, tasks_until_failure
+from conftest import playbook_on_localhost, tasks_until_failure
 
 FIRST_PLAY = {
     "Gathering Facts",
@@ -22,12 +21,7 @@ FIRST_PLAY = {
 @pytest.fixture
 def promote(tmp_path):
     def run(host_vars, **extra):
-        inventory = tmp_path / "inventory.yml"
-        host = {"ansible_connection": "local", **host_vars}
-        inventory.write_text(yaml.safe_dump({"devpi_servers": {"hosts": {"localhost": host}}}))
-        vars_file = tmp_path / "vars.yml"
-        vars_file.write_text(yaml.safe_dump(extra))
-        rc, output = ansible_playbook("hostnative.devpi.promote", vars_file, env={"ANSIBLE_INVENTORY": str(inventory)})
+        rc, output = playbook_on_localhost(tmp_path, "hostnative.devpi.promote", host_vars, extra)
         assert rc != 0, output
         tasks = tasks_until_failure(output)
         assert set(tasks) <= FIRST_PLAY, tasks  # nothing beyond the checks ran

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import assert_failed_in_preflight, assert_only_preflight_ran, case_ids, role_runner
+from conftest import assert_failed_in_preflight, assert_only_preflight_ran, case_ids, role_runner, server_in
 
 SECRET = "Marker-Secret-Value-9271"
 PREFLIGHT_TASKS = re.compile(
@@ -29,15 +29,7 @@ REPLICA = {"devpi_server_role": "replica", "devpi_server_primary_url": "http://1
 @pytest.fixture(scope="module")
 def run_role(tmp_path_factory):
     base = tmp_path_factory.mktemp("preflight")
-    good = {
-        "devpi_server_root_password": SECRET,
-        "devpi_server_base_dir": str(base / "state"),
-        "devpi_server_venv_dir": str(base / "venv"),
-        "devpi_server_config_dir": str(base / "etc"),
-        "devpi_server_service_name": "devpi-preflight-test",
-    }
-
-    return role_runner(base, "devpi_server", good)
+    return role_runner(base, "devpi_server", server_in(base, SECRET, "devpi-preflight-test"))
 
 
 CASES = [
