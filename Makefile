@@ -70,6 +70,11 @@ CADDY_BIN := $(CACHE)/caddy/usr/bin/caddy
 $(CADDY_BIN): | apt
 	@mkdir -p $(CACHE)/caddy && cd $(CACHE)/caddy && apt-get -o APT::Sandbox::User=root download caddy >/dev/null && dpkg-deb -x caddy_*.deb . && rm -f caddy_*.deb
 
+# Prometheus' promtool for the devpi_monitoring rule tests, unpacked from Debian's package the same way.
+PROMTOOL_BIN := $(CACHE)/prometheus/usr/bin/promtool
+$(PROMTOOL_BIN): | apt
+	@mkdir -p $(CACHE)/prometheus && cd $(CACHE)/prometheus && apt-get -o APT::Sandbox::User=root download prometheus >/dev/null && dpkg-deb -x prometheus_*.deb . && rm -f prometheus_*.deb
+
 # mise from the npm registry (its own binary, no download from elsewhere), for the mise.toml tasks and their test.
 MISE_BIN := $(CACHE)/mise/node_modules/.bin/mise
 export MISE_TRUSTED_CONFIG_PATHS := $(CURDIR)
@@ -85,9 +90,9 @@ mise-lint: $(MISE_BIN)
 unit: venv
 	$(TIMED) "unit tests" pytest -q tests/unit
 
-# Real devpi-server, ansible-playbook, Caddy, mise and the galaxy build, on both cores.
-integration: venv $(CADDY_BIN) $(MISE_BIN)
-	CADDY=$(CADDY_BIN) MISE=$(MISE_BIN) $(TIMED) "integration tests" pytest -q -n 2 tests/integration
+# Real devpi-server, ansible-playbook, Caddy, promtool, mise and the galaxy build, on both cores.
+integration: venv $(CADDY_BIN) $(PROMTOOL_BIN) $(MISE_BIN)
+	CADDY=$(CADDY_BIN) PROMTOOL=$(PROMTOOL_BIN) MISE=$(MISE_BIN) $(TIMED) "integration tests" pytest -q -n 2 tests/integration
 
 docs-check: venv
 	python3 tests/harness/role_docs.py --check
@@ -140,6 +145,7 @@ benchmark: venv images collection-link
 	python3 benchmarks/serving.py
 	python3 benchmarks/replication.py
 	python3 benchmarks/backup.py
+	python3 benchmarks/metrics.py
 
 .PHONY: docs build
 docs: venv

@@ -83,6 +83,10 @@ options:
       - Path of a server directory's C(.nodeinfo), the JSON file in which devpi records the directory's role and
         uuid, and for a replica its primary. Read into RV(nodeinfo).
     type: path
+  disk_path:
+    description:
+      - A path (the server directory) whose file system's free and total bytes are returned in RV(disk).
+    type: path
 attributes:
   check_mode:
     support: full
@@ -147,9 +151,16 @@ service:
     - Whether the service is running (V(active)) and starts at boot or login (V(enabled)).
     - V(restarts) counts systemd's automatic restarts since the last explicit start (null under launchd or when
       systemd does not say); above 0 right after a (re)start, the service crashed since.
+    - V(pid) and V(rss_bytes) - the running service's main process and its resident memory (null when not running
+      or unknown).
   returned: always
   type: dict
-  sample: {active: true, enabled: true, restarts: 0}
+  sample: {active: true, enabled: true, restarts: 0, pid: 4242, rss_bytes: 104857600}
+disk:
+  description: Free and total bytes of the file system of O(disk_path); empty without it or when it does not exist.
+  returned: always
+  type: dict
+  sample: {free_bytes: 52613349376, size_bytes: 105226698752}
 config:
   description:
     - The keys of the C(devpi-server:) mapping in O(config_file), values as strings; empty when it does not exist;
@@ -283,22 +294,55 @@ def _run(argv):
 
 def describe_service(manager, service):
     if not manager or not service:
-        return {"active": False, "enabled": False, "restarts": None}
+        return {"active": False, "enabled": False, "restarts": None, "pid": None, "rss_bytes": None}
     if manager == "systemd":
         rc_active = _run(["systemctl", "is-active", "--quiet", service])[0]
         rc_enabled = _run(["systemctl", "is-enabled", "--quiet", service])[0]
         # Automatic restarts (Restart=) since the last explicit start: > 0 right after a restart means it crashed.
-        rc_show, restarts = _run(["systemctl", "show", "--property", "NRestarts", "--value", service])
+        rc_show, shown = _run(["systemctl", "show", "--property", "NRestarts,MainPID", service])
+        props = dict(line.split("=", 1) for line in shown.splitlines() if "=" in line) if rc_show == 0 else {}
+        restarts, pid = props.get("NRestarts", ""), props.get("MainPID", "")
+        pid = int(pid) if pid.isdigit() and int(pid) > 0 else None
         return {
             "active": rc_active == 0,
             "enabled": rc_enabled == 0,
-            "restarts": int(restarts) if rc_show == 0 and restarts.isdigit() else None,
+            "restarts": int(restarts) if restarts.isdigit() else None,
+            "pid": pid,
+            "rss_bytes": rss_bytes(pid),
         }
     # launchd: a service that is bootstrapped into its domain is loaded; RunAtLoad/KeepAlive make it run.
     rc, out = _run(["launchctl", "print", service])
     loaded = rc == 0
     running = loaded and re.search(r"^\s*state = running\s*$", out, re.MULTILINE) is not None
-    return {"active": running, "enabled": loaded, "restarts": None}
+    found = re.search(r"^\s*pid = ([0-9]+)\s*$", out, re.MULTILINE) if running else None
+    pid = int(found.group(1)) if found else None
+    return {"active": running, "enabled": loaded, "restarts": None, "pid": pid, "rss_bytes": rss_bytes(pid)}
+
+
+def rss_bytes(pid):
+    """The resident memory of process `pid` (/proc on Linux, ps elsewhere); None when unknown."""
+    if pid is None:
+        return None
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    rc, out = _run(["ps", "-o", "rss=", "-p", str(pid)])
+    return int(out) * 1024 if rc == 0 and out.isdigit() else None
+
+
+def describe_disk(path):
+    """Free and total bytes of the file system holding `path` (empty when it does not exist)."""
+    if not path:
+        return {}
+    try:
+        usage = shutil.disk_usage(path)
+    except OSError:
+        return {}
+    return {"free_bytes": usage.free, "size_bytes": usage.total}
 
 
 def read_config(path):
@@ -393,6 +437,7 @@ def main():
             "server_timeout": {"type": "int", "default": 5},
             "root_password": {"type": "str", "no_log": True},
             "nodeinfo": {"type": "path"},
+            "disk_path": {"type": "path"},
         },
         supports_check_mode=True,
     )
@@ -410,6 +455,7 @@ def main():
         service=service,
         config=config,
         nodeinfo=read_nodeinfo(params["nodeinfo"]),
+        disk=describe_disk(params["disk_path"]),
         server=describe_server(
             params["server_url"],
             params["server_timeout"],

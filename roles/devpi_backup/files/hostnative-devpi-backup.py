@@ -13,7 +13,9 @@ Methods (docs/how-to/backup.md):
 - ``export``: ``devpi-export`` of a stopped server (the unit stops and starts devpi around this script; a replica
   taken out of the front is the usual place), portable across devpi versions and database formats.
 
-Each run writes its result (JSON) to the state file, also when it fails, and exits non-zero on failure.
+Each run writes its result (JSON) to the state file, also when it fails, and exits non-zero on failure. With
+``metrics_textfile`` in the config it also writes the result as Prometheus metrics (prometheus_client, which the
+devpi venv has for devpi_server's metrics plugin) to that file, which devpi serves at /+metrics.
 """
 
 from __future__ import annotations
@@ -229,6 +231,8 @@ def main(argv=None):
     else:
         state["last_success_timestamp"] = previous_success(config["state_file"])
     write_json(config["state_file"], state)
+    if config.get("metrics_textfile"):
+        write_metrics(config["metrics_textfile"], state)
     line = f"devpi backup {state['status']}: " + (
         f"snapshot {state['snapshot_id']}, {state['data_added_bytes']} bytes added, {state['duration_seconds']} s"
         if state["status"] == "ok"
@@ -236,6 +240,45 @@ def main(argv=None):
     )
     print(line, file=sys.stdout if state["status"] == "ok" else sys.stderr)
     return state["exit_code"]
+
+
+def write_metrics(path, state):
+    """The run's result as Prometheus metrics in `path` (written to a temporary file, then renamed)."""
+    from prometheus_client import CollectorRegistry, Gauge, write_to_textfile  # noqa: PLC0415 - only when asked
+
+    registry = CollectorRegistry()
+
+    def gauge(name, text, value):
+        if value is not None:
+            Gauge(name, text, registry=registry).set(value)
+
+    gauge(
+        "devpi_backup_last_run_timestamp_seconds",
+        "When the last backup run ended (Unix time)",
+        state["finished_timestamp"],
+    )
+    gauge(
+        "devpi_backup_last_run_success",
+        "1 when the last backup run succeeded, 0 when it failed",
+        1 if state["status"] == "ok" else 0,
+    )
+    gauge(
+        "devpi_backup_last_success_timestamp_seconds",
+        "When the last successful backup ended (Unix time)",
+        state.get("last_success_timestamp"),
+    )
+    gauge("devpi_backup_last_duration_seconds", "How long the last backup run took", state["duration_seconds"])
+    gauge(
+        "devpi_backup_last_size_bytes",
+        "Bytes the last successful backup read (restic total_bytes_processed)",
+        state.get("total_bytes"),
+    )
+    gauge(
+        "devpi_backup_last_added_bytes",
+        "Bytes the last successful backup added to the repository",
+        state.get("data_added_bytes"),
+    )
+    write_to_textfile(path, registry)
 
 
 def previous_success(state_file):

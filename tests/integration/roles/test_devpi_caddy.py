@@ -5,10 +5,15 @@ that the REAL Caddy (Debian's package on this machine) accepts and adapts into t
 from __future__ import annotations
 
 import datetime
+import ipaddress
 import json
 import os
 import re
+import socket
 import subprocess
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import jinja2
@@ -21,6 +26,7 @@ from conftest import (
     ansible_playbook,
     assert_failed_in_preflight,
     caddy_adapt,
+    free_port,
     role_playbook,
     tasks_until_failure,
 )
@@ -28,6 +34,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from prometheus_client.parser import text_string_to_metric_families
 
 ROLE = REPO / "roles" / "devpi_caddy"
 PREFLIGHT_TASKS = re.compile(r"^(Check |Validating arguments)")
@@ -100,6 +107,23 @@ CASES = [
         "devpi_caddy_binary=/usr/bin/caddy does not exist, and devpi_caddy_managed_elsewhere=true leaves installing",
     ),
     ({"devpi_caddy_binary": "caddy"}, "devpi_caddy_binary=caddy (absolute paths)"),
+    (
+        {"devpi_caddy_metrics": True, "devpi_caddy_metrics_listen": "9180"},
+        "devpi_caddy_metrics_listen must be host:port",
+    ),
+    (
+        {"devpi_caddy_metrics": True, "devpi_caddy_metrics_listen": "0.0.0.0:9180"},
+        "devpi_caddy_metrics_listen=0.0.0.0:9180 is not a loopback address: give the networks",
+    ),
+    (
+        {
+            "devpi_caddy_metrics": True,
+            "devpi_caddy_metrics_listen": "[fd00::1]:9180",
+            "devpi_caddy_metrics_trusted_networks": ["fd00::/64", "fd00::/129"],
+        },
+        'not networks: ["fd00::/129"]',
+    ),
+    ({"devpi_caddy_access_log_roll_keep": 0}, "devpi_caddy_access_log_roll_keep (0)"),
 ]
 
 
@@ -525,3 +549,119 @@ def test_the_debian_default_site_is_removed_exactly_and_then_port_80_is_devpis(t
     assert [h["upstreams"] for h in handlers(routes, "reverse_proxy")] == [[{"dial": "127.0.0.1:3141"}]]
     edited = imported.replace("root * /usr/share/caddy", "root * /srv/www")
     assert re.subn(re.escape(block), "", edited)[1] == 0  # an edited block is not the package's: left alone
+
+
+def metrics_render(tmp_path, **overrides):
+    """The standalone Caddyfile with Caddy's metrics on: the role's global options and one rendered snippet."""
+    variables, derived = role_vars()
+    metrics = {
+        "devpi_caddy_metrics": True,
+        "_devpi_caddy_metrics_host": "0.0.0.0",  # noqa: S104 - so a non-loopback client can be refused
+        "_devpi_caddy_metrics_port": "9180",
+        "devpi_caddy_metrics_trusted_networks": ["198.51.100.0/24"],
+        **overrides,
+    }
+    sites = tmp_path / "sites"
+    sites.mkdir(exist_ok=True)
+    (sites / "devpi.caddy").write_text(render(**metrics))
+    variables.update(
+        ansible_managed="Ansible managed",
+        devpi_caddy_global_options=True,
+        devpi_caddy_admin_socket=str(tmp_path / "admin.sock"),
+        _devpi_caddy_import=f"import {sites}/*.caddy",
+        **metrics,
+    )
+    variables["_devpi_caddy_global_block"] = render_text(derived["_devpi_caddy_global_block"], variables)
+    return render_text((ROLE / "templates" / "Caddyfile.j2").read_text(), variables)
+
+
+def test_metrics_render_a_site_of_their_own_and_turn_on_request_metrics(tmp_path):
+    config = adapt(tmp_path, metrics_render(tmp_path))
+    servers = config["apps"]["http"]["servers"]
+    (metrics_server,) = [s for s in servers.values() if s["listen"] == ["0.0.0.0:9180"]]
+    assert [h["handler"] for h in handlers(metrics_server["routes"], "metrics")] == ["metrics"]
+    refusals = [h for h in handlers(metrics_server["routes"], "static_response") if h.get("status_code") == 403]
+    assert len(refusals) == 1
+    # servers { metrics }: Caddy 2.6 counts requests only with it.
+    assert all(server.get("metrics") == {} for server in servers.values())
+    # The access log rolls as the variables say.
+    (access,) = [log for name, log in config["logging"]["logs"].items() if name != "default"]
+    assert (access["writer"]["roll_size_mb"], access["writer"]["roll_keep"], access["writer"]["roll_keep_days"]) == (
+        100,
+        10,
+        90,
+    )
+    # Off (the default): no metrics site, no servers { metrics }.
+    plain = adapt(tmp_path, metrics_render(tmp_path, devpi_caddy_metrics=False))
+    assert all("metrics" not in server for server in plain["apps"]["http"]["servers"].values())
+    assert all(s["listen"] != ["0.0.0.0:9180"] for s in plain["apps"]["http"]["servers"].values())
+
+
+def fetch(url):
+    """(status, body) of a GET."""
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - a test server of this test
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def wait_for(url, seconds=30):
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            fetch(url)
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def own_address():
+    """This machine's address on its default route (no packet is sent)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.connect(("203.0.113.1", 9))
+        return probe.getsockname()[0]
+
+
+def test_caddy_serves_its_metrics_to_loopback_and_refuses_other_networks(tmp_path, devpi_url):
+    """The real Caddy with the role's config in front of a real devpi: requests are counted per status code, the
+    upstream's health is reported, and a client from this machine's own non-loopback address gets 403."""
+    site_port, metrics_port = free_port(), free_port()
+    text = metrics_render(
+        tmp_path,
+        devpi_caddy_tls="off",
+        devpi_caddy_site_address=f"http://127.0.0.1:{site_port}",
+        devpi_caddy_upstream=devpi_url.removeprefix("http://"),
+        devpi_caddy_access_log=str(tmp_path / "access.log"),
+        _devpi_caddy_metrics_port=str(metrics_port),
+    )
+    (tmp_path / "Caddyfile").write_text(text)
+    env = {**os.environ, "HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path / "d"), "XDG_CONFIG_HOME": str(tmp_path)}
+    caddy = subprocess.Popen(  # noqa: S603 - the pinned caddy
+        [CADDY, "run", "--adapter", "caddyfile", "--config", str(tmp_path / "Caddyfile")],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=(tmp_path / "caddy.log").open("wb"),
+    )
+    try:
+        wait_for(f"http://127.0.0.1:{metrics_port}/metrics")
+        for path in ("/+api", "/+api", "/nobody-here"):
+            fetch(f"http://127.0.0.1:{site_port}{path}")
+        status, text = fetch(f"http://127.0.0.1:{metrics_port}/metrics")
+        address = own_address()
+        assert ipaddress.ip_address(address) not in ipaddress.ip_network("198.51.100.0/24")
+        refused, body = fetch(f"http://{address}:{metrics_port}/metrics")
+    finally:
+        caddy.terminate()
+        caddy.wait(timeout=30)
+    assert status == 200
+    samples = [s for family in text_string_to_metric_families(text) for s in family.samples]
+    codes = {s.labels["code"]: s.value for s in samples if s.name == "caddy_http_request_duration_seconds_count"}
+    assert codes["200"] >= 2
+    assert codes["404"] >= 1
+    upstreams = {s.labels["upstream"]: s.value for s in samples if s.name == "caddy_reverse_proxy_upstreams_healthy"}
+    assert upstreams == {devpi_url.removeprefix("http://"): 1}
+    assert refused == 403
+    assert "caddy_http" not in body

@@ -64,7 +64,16 @@ def test_every_option_is_typed_described_and_prefixed(role):
             )
 
 
-PYTHON_TYPES = {"str": str, "bool": bool, "int": int, "list": list, "dict": dict, "path": str, "raw": object}
+PYTHON_TYPES = {
+    "str": str,
+    "bool": bool,
+    "int": int,
+    "list": list,
+    "dict": dict,
+    "path": str,
+    "raw": object,
+    "float": float,
+}
 
 
 def static_defaults():

@@ -234,3 +234,43 @@ def test_restic_output_without_a_summary_is_an_error():
 def test_retention_arguments_leave_out_unused_periods():
     assert backup.forget_args({"last": 2, "daily": 0, "weekly": "0", "monthly": None}) == ["--keep-last", "2"]
     assert backup.forget_args({}) == []
+
+
+def metrics_in(path):
+    from prometheus_client.parser import text_string_to_metric_families  # noqa: PLC0415 - only these tests
+
+    return {s.name: s.value for family in text_string_to_metric_families(path.read_text()) for s in family.samples}
+
+
+def test_a_run_writes_its_result_as_metrics_for_devpi_to_serve(tmp_path, monkeypatch):
+    serverdir = make_serverdir(tmp_path)
+    monkeypatch.setattr(backup.subprocess, "run", FakeRestic())
+    path = tmp_path / "config.json"
+    textfile = tmp_path / "metrics" / "devpi_backup.prom"
+    textfile.parent.mkdir()
+    path.write_text(json.dumps(config_for(tmp_path, serverdir, metrics_textfile=str(textfile))))
+    assert backup.main([str(path)]) == 0
+    state = json.loads((tmp_path / "last-backup.json").read_text())
+    assert metrics_in(textfile) == {
+        "devpi_backup_last_run_timestamp_seconds": state["finished_timestamp"],
+        "devpi_backup_last_run_success": 1,
+        "devpi_backup_last_success_timestamp_seconds": state["finished_timestamp"],
+        "devpi_backup_last_duration_seconds": state["duration_seconds"],
+        "devpi_backup_last_size_bytes": 5242880,
+        "devpi_backup_last_added_bytes": 2099431,
+    }
+    assert [p.name for p in textfile.parent.iterdir()] == ["devpi_backup.prom"]  # no temporary file left
+
+
+def test_a_failed_run_says_so_in_the_metrics_and_keeps_the_last_success(tmp_path, monkeypatch):
+    serverdir = make_serverdir(tmp_path)
+    (tmp_path / "last-backup.json").write_text(json.dumps({"last_success_timestamp": 1764731825.5}))
+    monkeypatch.setattr(backup.subprocess, "run", FakeRestic(fail_on="backup"))
+    path = tmp_path / "config.json"
+    textfile = tmp_path / "devpi_backup.prom"
+    path.write_text(json.dumps(config_for(tmp_path, serverdir, metrics_textfile=str(textfile))))
+    assert backup.main([str(path)]) == 1
+    found = metrics_in(textfile)
+    assert found["devpi_backup_last_run_success"] == 0
+    assert found["devpi_backup_last_success_timestamp_seconds"] == 1764731825.5
+    assert "devpi_backup_last_size_bytes" not in found

@@ -47,7 +47,8 @@ def launchctl(tmp_path):
         "#!/bin/sh\n"
         '[ "$1" = print ] || exit 64\n'
         'case "$2" in\n'
-        '  gui/501/org.example.running) printf "%s = {\\n\\tstate = running\\n\\tpid = 42\\n}\\n" "$2" ;;\n'
+        "  gui/501/org.example.running) "
+        f'printf "%s = {{\\n\\tstate = running\\n\\tpid = {os.getpid()}\\n}}\\n" "$2" ;;\n'
         '  gui/501/org.example.stopped) printf "%s = {\\n\\tstate = not running\\n}\\n" "$2" ;;\n'
         '  *) echo "Could not find service" >&2; exit 113 ;;\n'
         "esac\n"
@@ -125,14 +126,21 @@ def test_users_groups_and_uv(run_module, tmp_path):
 @pytest.mark.parametrize(
     ("target", "expected"),
     [
-        ("gui/501/org.example.running", {"active": True, "enabled": True, "restarts": None}),
-        ("gui/501/org.example.stopped", {"active": False, "enabled": True, "restarts": None}),
-        ("gui/501/org.example.absent", {"active": False, "enabled": False, "restarts": None}),
+        ("gui/501/org.example.running", {"active": True, "enabled": True, "restarts": None, "pid": "this test"}),
+        ("gui/501/org.example.stopped", {"active": False, "enabled": True, "restarts": None, "pid": None}),
+        ("gui/501/org.example.absent", {"active": False, "enabled": False, "restarts": None, "pid": None}),
     ],
 )
 def test_launchd_service_state(run_module, launchctl, target, expected):
     result = run_module("devpi_server_info", {"service_manager": "launchd", "service": target}, env=launchctl)
-    assert result["service"] == expected
+    service = result.pop("service")
+    rss = service.pop("rss_bytes")
+    if expected["pid"] == "this test":  # the stand-in names the test's own process as the job's
+        expected = {**expected, "pid": os.getpid()}
+        assert rss > 10 * 2**20
+    else:
+        assert rss is None
+    assert service == expected
 
 
 @pytest.mark.parametrize(("nrestarts", "expected"), [("0", 0), ("3", 3), ("", None)])
@@ -143,13 +151,14 @@ def test_systemd_service_state_counts_automatic_restarts(run_module, tmp_path, n
     script = bindir / "systemctl"
     script.write_text(
         f'#!/bin/sh\ncase "$1" in\n  is-active|is-enabled) exit 0 ;;\n'
-        f'  show) [ "$*" = "show --property NRestarts --value devpi.service" ] && echo "{nrestarts}" ;;\n'
+        '  show) [ "$*" = "show --property NRestarts,MainPID devpi.service" ] && '
+        f'printf "NRestarts={nrestarts}\\nMainPID=0\\n" ;;\n'
         f"  *) exit 64 ;;\nesac\n"
     )
     script.chmod(0o755)
     env = {"PATH": f"{bindir}:{os.environ['PATH']}"}
     result = run_module("devpi_server_info", {"service_manager": "systemd", "service": "devpi.service"}, env=env)
-    assert result["service"] == {"active": True, "enabled": True, "restarts": expected}
+    assert result["service"] == {"active": True, "enabled": True, "restarts": expected, "pid": None, "rss_bytes": None}
 
 
 def test_server_is_only_asked_when_the_service_is_active(run_module, devpi, launchctl):

@@ -76,21 +76,31 @@ def test_systemd_active_enabled_and_restarts(service_manager):
     answers, asked = service_manager
     answers[("systemctl", "is-active")] = (0, "")
     answers[("systemctl", "is-enabled")] = (0, "")
-    answers[("systemctl", "show")] = (0, "2")
-    assert info.describe_service("systemd", "devpi-server.service") == {"active": True, "enabled": True, "restarts": 2}
-    assert asked[2] == ["systemctl", "show", "--property", "NRestarts", "--value", "devpi-server.service"]
+    answers[("systemctl", "show")] = (0, f"NRestarts=2\nMainPID={os.getpid()}")
+    described = info.describe_service("systemd", "devpi-server.service")
+    assert (described["active"], described["enabled"], described["restarts"]) == (True, True, 2)
+    # The main process and its resident memory (this test's own process stands in for devpi).
+    assert described["pid"] == os.getpid()
+    assert described["rss_bytes"] > 10 * 2**20
+    assert asked[2] == ["systemctl", "show", "--property", "NRestarts,MainPID", "devpi-server.service"]
 
 
 def test_systemd_inactive_disabled_unknown_restarts(service_manager):
     answers, _asked = service_manager
-    answers[("systemctl", "show")] = (0, "[not set]")
-    assert info.describe_service("systemd", "x.service") == {"active": False, "enabled": False, "restarts": None}
+    answers[("systemctl", "show")] = (0, "NRestarts=[not set]\nMainPID=0")
+    assert info.describe_service("systemd", "x.service") == {
+        "active": False,
+        "enabled": False,
+        "restarts": None,
+        "pid": None,
+        "rss_bytes": None,
+    }
 
 
 @pytest.mark.parametrize(
     ("answer", "expected"),
     [
-        ((0, "gui/501/mcquack.eblume.devpi = {\n\tstate = running\n\tpid = 4242\n}"), (True, True)),
+        ((0, f"gui/501/mcquack.eblume.devpi = {{\n\tstate = running\n\tpid = {os.getpid()}\n}}"), (True, True)),
         ((0, "gui/501/mcquack.eblume.devpi = {\n\tstate = waiting\n}"), (False, True)),
         ((113, "Could not find service"), (False, False)),
     ],
@@ -101,12 +111,20 @@ def test_launchd_loaded_and_running(service_manager, answer, expected):
     answers[("launchctl", "print")] = answer
     described = info.describe_service("launchd", "gui/501/mcquack.eblume.devpi")
     assert (described["active"], described["enabled"], described["restarts"]) == (*expected, None)
+    assert described["pid"] == (os.getpid() if expected[0] else None)
+    assert (described["rss_bytes"] or 0) > 0 if expected[0] else described["rss_bytes"] is None
     assert asked == [["launchctl", "print", "gui/501/mcquack.eblume.devpi"]]
 
 
 def test_no_service_asks_nothing(service_manager):
     _answers, asked = service_manager
-    assert info.describe_service(None, "x") == {"active": False, "enabled": False, "restarts": None}
+    assert info.describe_service(None, "x") == {
+        "active": False,
+        "enabled": False,
+        "restarts": None,
+        "pid": None,
+        "rss_bytes": None,
+    }
     assert asked == []
 
 
@@ -254,7 +272,7 @@ def test_main_reports_every_probe_in_one_result(tmp_path, monkeypatch, capsys, s
     answers, _asked = service_manager
     answers[("systemctl", "is-active")] = (0, "")
     answers[("systemctl", "is-enabled")] = (0, "")
-    answers[("systemctl", "show")] = (0, "0")
+    answers[("systemctl", "show")] = (0, "NRestarts=0\nMainPID=0")
     site = tmp_path / "venv/lib/python3.11/site-packages"
     for dist in ("devpi_server-6.20.3.dist-info", "devpi_web-5.1.1.dist-info"):
         (site / dist).mkdir(parents=True)
@@ -289,7 +307,7 @@ def test_main_reports_every_probe_in_one_result(tmp_path, monkeypatch, capsys, s
     assert result["pins_missing"] == ["devpi-web==5.1.2"]
     assert result["uv"] == {"path": str(uv), "version": "0.13.8"}
     assert (result["user"]["uid"], result["group"]["gid"]) == (0, 0)
-    assert result["service"] == {"active": True, "enabled": True, "restarts": 0}
+    assert result["service"] == {"active": True, "enabled": True, "restarts": 0, "pid": None, "rss_bytes": None}
     assert result["config"] == {"port": "3141"}
     assert result["nodeinfo"] == {"role": "primary", "uuid": "4f26"}
     assert result["server"] == {
@@ -304,7 +322,7 @@ def test_main_reports_every_probe_in_one_result(tmp_path, monkeypatch, capsys, s
 def test_main_without_a_venv_reports_every_pin_missing(capsys, devpi):
     result = run_main(info, capsys, {"pins": ["devpi-server==6.20.3"], "server_timeout": 3})
     assert (result["packages"], result["pins_missing"]) == ({}, ["devpi-server==6.20.3"])
-    assert result["service"] == {"active": False, "enabled": False, "restarts": None}
+    assert result["service"] == {"active": False, "enabled": False, "restarts": None, "pid": None, "rss_bytes": None}
     assert result["server"]["listener"] == "none"
     assert (result["user"], result["group"], result["config"]) == ({"exists": False}, {"exists": False}, {})
     assert result["nodeinfo"] == {}
@@ -342,3 +360,16 @@ def test_nodeinfo_is_read_as_role_uuid_and_primary(tmp_path, content, expected):
 def test_no_nodeinfo_reads_empty(tmp_path):
     assert info.read_nodeinfo(str(tmp_path / "missing")) == {}
     assert info.read_nodeinfo(None) == {}
+
+
+def test_disk_of_a_path_and_of_none(tmp_path):
+    disk = info.describe_disk(str(tmp_path))
+    assert 0 < disk["free_bytes"] <= disk["size_bytes"]
+    assert info.describe_disk(str(tmp_path / "missing")) == {}
+    assert info.describe_disk(None) == {}
+
+
+def test_rss_of_no_process_is_unknown(monkeypatch):
+    monkeypatch.setattr(info, "_run", lambda _argv: (1, ""))
+    assert info.rss_bytes(None) is None
+    assert info.rss_bytes(2**22 + 12345) is None  # no such pid: neither /proc nor ps know it
