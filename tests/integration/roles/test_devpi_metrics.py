@@ -250,3 +250,24 @@ def test_a_replica_reports_its_lag_and_errors(devpi_with_metrics, secret_file, t
     assert families["devpi_replica_in_sync_timestamp_seconds"].samples[0].value > 0
     assert families["devpi_replica_primary_contacted_timestamp_seconds"].samples[0].value > 0
     assert families["devpi_replication_errors"].samples[0].value == 0
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        ({"serial": 10, "primary-serial": 10, "replica-in-sync-at": 900.0}, {"lag_serials": 0, "lag_seconds": 0}),
+        ({"serial": 7, "primary-serial": 10, "replica-in-sync-at": 900.0}, {"lag_serials": 3, "lag_seconds": 100.0}),
+        # Never in sync yet: counted from the replica's start.
+        (
+            {"serial": 0, "primary-serial": 10, "replica-in-sync-at": None, "replica-started-at": 950.0},
+            {"lag_serials": 10, "lag_seconds": 50.0},
+        ),
+        # The primary not heard from yet: no serials known to be missing, but not in sync either.
+        (
+            {"serial": 0, "primary-serial": None, "replica-in-sync-at": None, "replica-started-at": 990.0},
+            {"lag_serials": 0, "lag_seconds": 10.0},
+        ),
+    ],
+)
+def test_replica_lag_from_status(status, expected):
+    assert metrics.replica_lag(status, now=1000.0) == expected

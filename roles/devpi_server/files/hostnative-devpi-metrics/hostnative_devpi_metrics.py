@@ -157,6 +157,82 @@ class DiskUsage:
             return self.used
 
 
+def replica_lag(status, now):
+    """A replica's lag from its /+status: serials behind its primary, and seconds since it was last in sync (0 while
+    it is; since it started when it never was)."""
+    serial = status["serial"]
+    primary_serial = status.get("primary-serial")
+    in_sync_at = status.get("replica-in-sync-at")
+    lag = max((serial if primary_serial is None else primary_serial) - serial, 0)
+    in_sync = lag == 0 and in_sync_at is not None
+    behind = 0 if in_sync else now - (in_sync_at or status.get("replica-started-at") or now)
+    return {"lag_serials": lag, "lag_seconds": behind}
+
+
+def _count(value):
+    return len(value or {})
+
+
+# Gauges read from devpi's /+status: name, help, the status key, and how its value becomes a number (missing or
+# null: the default after it).
+STATUS_GAUGES = (
+    ("devpi_serial", "The serial of the last change this server has", "serial", float, 0),
+    (
+        "devpi_last_commit_timestamp_seconds",
+        "When the last change was committed (Unix time)",
+        "last-commit-timestamp",
+        float,
+        0,
+    ),
+    (
+        "devpi_event_serial",
+        "The last serial devpi's event hooks (devpi-web's indexing) processed",
+        "event-serial",
+        float,
+        0,
+    ),
+    ("devpi_polling_replicas", "Replicas polling this server for changes", "polling_replicas", _count, 0),
+)
+REPLICA_GAUGES = (
+    (
+        "devpi_replica_primary_serial",
+        "The primary's serial as this replica last heard it (-1: not yet)",
+        "primary-serial",
+        float,
+        -1,
+    ),
+    ("devpi_replica_lag_serials", "Serials this replica is behind its primary", "lag_serials", float, 0),
+    (
+        "devpi_replica_in_sync_timestamp_seconds",
+        "When this replica was last fully in sync with its primary (Unix time; 0: not yet)",
+        "replica-in-sync-at",
+        float,
+        0,
+    ),
+    (
+        "devpi_replica_lag_seconds",
+        "Seconds since this replica was last in sync, 0 while it is",
+        "lag_seconds",
+        float,
+        0,
+    ),
+    (
+        "devpi_replica_primary_contacted_timestamp_seconds",
+        "When this replica last reached its primary (Unix time; 0: never)",
+        "primary-contacted-at",
+        float,
+        0,
+    ),
+    ("devpi_replication_errors", "Replication errors not resolved yet", "replication-errors", _count, 0),
+)
+
+
+def gauges(table, status):
+    for name, help_text, key, convert, default in table:
+        value = status.get(key)
+        yield GaugeMetricFamily(name, help_text, value=default if value is None else convert(value))
+
+
 class DevpiCollector:
     """What devpi's /+status says, devpi's own plugin metrics, disk, memory and the textfile directory."""
 
@@ -182,22 +258,7 @@ class DevpiCollector:
             {"version": versions.get("devpi-server", ""), "web_version": versions.get("devpi-web", ""), "role": role},
         )
         yield info
-        yield GaugeMetricFamily("devpi_serial", "The serial of the last change this server has", value=status["serial"])
-        yield GaugeMetricFamily(
-            "devpi_last_commit_timestamp_seconds",
-            "When the last change was committed (Unix time)",
-            value=status.get("last-commit-timestamp") or 0,
-        )
-        yield GaugeMetricFamily(
-            "devpi_event_serial",
-            "The last serial devpi's event hooks (devpi-web's indexing) processed",
-            value=status.get("event-serial") or 0,
-        )
-        yield GaugeMetricFamily(
-            "devpi_polling_replicas",
-            "Replicas polling this server for changes",
-            value=len(status.get("polling_replicas") or {}),
-        )
+        yield from gauges(STATUS_GAUGES, status)
         if role == "replica":
             yield from self.replica(status)
         yield from self.plugin_metrics(status.get("metrics", []))
@@ -210,39 +271,7 @@ class DevpiCollector:
 
     @staticmethod
     def replica(status):
-        serial = status["serial"]
-        primary_serial = status.get("primary-serial")
-        in_sync_at = status.get("replica-in-sync-at")
-        lag = max((primary_serial if primary_serial is not None else serial) - serial, 0)
-        yield GaugeMetricFamily(
-            "devpi_replica_primary_serial",
-            "The primary's serial as this replica last heard it",
-            value=primary_serial if primary_serial is not None else -1,
-        )
-        yield GaugeMetricFamily("devpi_replica_lag_serials", "Serials this replica is behind its primary", value=lag)
-        yield GaugeMetricFamily(
-            "devpi_replica_in_sync_timestamp_seconds",
-            "When this replica was last fully in sync with its primary (Unix time; 0: not yet)",
-            value=in_sync_at or 0,
-        )
-        behind = (
-            0
-            if lag == 0 and in_sync_at is not None
-            else time.time() - (in_sync_at or status["replica-started-at"] or 0)
-        )
-        yield GaugeMetricFamily(
-            "devpi_replica_lag_seconds", "Seconds since this replica was last in sync, 0 while it is", value=behind
-        )
-        yield GaugeMetricFamily(
-            "devpi_replica_primary_contacted_timestamp_seconds",
-            "When this replica last reached its primary (Unix time; 0: never)",
-            value=status.get("primary-contacted-at") or 0,
-        )
-        yield GaugeMetricFamily(
-            "devpi_replication_errors",
-            "Replication errors not resolved yet",
-            value=len(status.get("replication-errors") or {}),
-        )
+        yield from gauges(REPLICA_GAUGES, {**status, **replica_lag(status, time.time())})
 
     @staticmethod
     def plugin_metrics(metrics):
