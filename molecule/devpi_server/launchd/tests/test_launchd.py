@@ -111,9 +111,29 @@ def test_devpi_runs_as_the_right_user_and_serves(host, api, expected):
     assert (status, body["result"]["mirror_no_project_list"]) == (200, True)
 
 
-def test_logs_go_to_the_plist_paths(host, expected):
-    assert host.file(expected["stderr"]).size > 0
-    assert "devpi-server" in host.file(expected["stderr"]).content_string or host.file(expected["stdout"]).size > 0
+def test_devpi_logs_to_a_file_it_rotates_itself(host, expected):
+    """devpi's own log goes to the file its logging configuration names (a RotatingFileHandler: launchd keeps the
+    plist's stdout open, so it cannot be rotated from outside); the plist's files exist for start-up output."""
+    base = expected["config"].rsplit("/", 1)[0]
+    log_dir = expected["stdout"].rsplit("/", 1)[0]
+    log = (
+        f"{log_dir}/{expected['label']}/devpi-server.log"
+        if expected["domain"] == "system"
+        else (f"{log_dir}/{expected['label']}.log")
+    )
+    assert f'logger-cfg: "{base}/logging.json"' in host.file(expected["config"]).content_string
+    handler = json.loads(host.file(f"{base}/logging.json").content_string)["handlers"]["file"]
+    assert handler == {
+        "class": "logging.handlers.RotatingFileHandler",
+        "filename": log,
+        "maxBytes": 10 * 1048576,
+        "backupCount": 5,
+        "encoding": "utf-8",
+        "formatter": "devpi",
+    }
+    assert "GET /+api" in host.file(log).content_string
+    assert host.file(log).user == expected["user"]
+    assert host.file(expected["stderr"]).exists
 
 
 def test_uv_came_from_homebrew(host):
