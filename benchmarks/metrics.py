@@ -70,7 +70,7 @@ def start(base, metrics):
     args += ["--metrics", "on"] if metrics else []
     proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
     url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
+    for _attempt in range(300):
         try:
             urllib.request.urlopen(url + "/+api", timeout=5).read()  # noqa: S310 - loopback
             return url, proc
