@@ -30,7 +30,7 @@ plan=$(for s in "$@"; do
     devpi_server/trixie) seconds=180 ;;
     devpi_server/upgrade) seconds=620 ;;
     devpi_server/default) seconds=162 ;;
-    monitoring/default) seconds=420 ;;
+    monitoring/default) seconds=330 ;;
     *) seconds=900 ;;
   esac
   echo "$seconds $s"

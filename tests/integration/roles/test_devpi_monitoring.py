@@ -17,7 +17,14 @@ import subprocess
 import jinja2
 import pytest
 import yaml
-from conftest import REPO, assert_failed_in_preflight, role_runner, tasks_until_failure
+from conftest import (
+    REPO,
+    ansible_playbook,
+    assert_failed_in_preflight,
+    role_playbook,
+    role_runner,
+    tasks_until_failure,
+)
 
 ROLE = REPO / "roles" / "devpi_monitoring"
 PROMTOOL = os.environ.get("PROMTOOL") or "promtool"
@@ -301,3 +308,42 @@ def test_the_dashboard_loads_and_uses_only_documented_metrics():
     assert {"devpi_serial", "devpi_http_requests_total", "caddy_http_request_duration_seconds_bucket"} <= names
     missing = sorted(name for name in names if f"`{name}`" not in documented)
     assert missing == [], f"the dashboard queries metrics docs/how-to/monitoring.md does not list: {missing}"
+
+
+# ---- existing: only the directory's files, for a Prometheus that is there already ----------------------------------
+
+
+def test_existing_mode_writes_checked_rules_and_targets_only(tmp_path):
+    """The role for real on localhost with devpi_monitoring_prometheus=existing: the directory gets the rules (passed
+    through the real promtool by the template's validate) and the file_sd target files; nothing else is touched
+    (no package, no service, no prometheus.yml). A second run changes nothing."""
+    directory = tmp_path / "prometheus" / "hostnative-devpi"
+    variables = {
+        "devpi_monitoring_prometheus": "existing",
+        "devpi_monitoring_dir": str(directory),
+        "devpi_monitoring_promtool": PROMTOOL,
+        "devpi_monitoring_devpi_targets": ["http://127.0.0.1:3141/+metrics", "https://pypi.example.org:443/+metrics"],
+        "devpi_monitoring_caddy_targets": ["http://127.0.0.1:9180/metrics"],
+    }
+    vars_file = tmp_path / "vars.yml"
+    vars_file.write_text(yaml.safe_dump(variables))
+    playbook = role_playbook(tmp_path, "devpi_monitoring")
+    rc, output = ansible_playbook(playbook, vars_file)
+    assert rc == 0, output
+    assert sorted(p.name for p in directory.iterdir()) == [
+        "caddy.targets.json",
+        "devpi.rules.yml",
+        "devpi.targets.json",
+    ]
+    assert sorted(p.name for p in (tmp_path / "prometheus").iterdir()) == ["hostnative-devpi"]
+    assert json.loads((directory / "devpi.targets.json").read_text()) == [
+        {"targets": ["127.0.0.1:3141"], "labels": {"__scheme__": "http", "__metrics_path__": "/+metrics"}},
+        {"targets": ["pypi.example.org:443"], "labels": {"__scheme__": "https", "__metrics_path__": "/+metrics"}},
+    ]
+    assert json.loads((directory / "caddy.targets.json").read_text()) == [
+        {"targets": ["127.0.0.1:9180"], "labels": {"__scheme__": "http", "__metrics_path__": "/metrics"}}
+    ]
+    assert alerts_of((directory / "devpi.rules.yml").read_text()) == alerts_of(render_rules())
+    rc, output = ansible_playbook(playbook, vars_file)
+    assert rc == 0, output
+    assert re.search(r"localhost\s*:\s*ok=\d+\s+changed=0", output), output
