@@ -90,9 +90,10 @@ mise-lint: $(MISE_BIN)
 unit: venv
 	$(TIMED) "unit tests" pytest -q tests/unit
 
-# Real devpi-server, ansible-playbook, Caddy, promtool, mise and the galaxy build, on both cores.
+# Real devpi-server, ansible-playbook, Caddy, promtool, mise and the galaxy build, on both cores; the bad-input cases
+# of a role run as one playbook (conftest.role_batch), on one worker (loadgroup).
 integration: venv $(CADDY_BIN) $(PROMTOOL_BIN) $(MISE_BIN)
-	CADDY=$(CADDY_BIN) PROMTOOL=$(PROMTOOL_BIN) MISE=$(MISE_BIN) $(TIMED) "integration tests" pytest -q -n 2 tests/integration
+	CADDY=$(CADDY_BIN) PROMTOOL=$(PROMTOOL_BIN) MISE=$(MISE_BIN) $(TIMED) "integration tests" pytest -q -n 2 --dist loadgroup tests/integration
 
 docs-check: venv
 	python3 tests/harness/role_docs.py --check

@@ -232,6 +232,44 @@ def role_runner(base, role, good):
     return run
 
 
+def role_batch(base, role, good, cases, *, secret=None):
+    """Run one role of this collection in check mode ONCE for many cases: one inventory host per case (all on
+    localhost, local connection), each with the variables `good` updated by its overrides as host variables.
+
+    Returns, per case, what a run of its own would have given the assertions below: (rc, output), the output being
+    the case's own lines of each task it started, in order, up to its failure, and the failure's message. Cases
+    whose variables must override the role's own set_fact, or that depend on the host's name, need role_runner
+    (extra variables, localhost) instead. `secret`: a value that must not show anywhere in the whole run's output.
+    """
+    playbook = role_playbook(base, role)
+    hosts = {f"case-{index}": {**good, **overrides} for index, overrides in enumerate(cases)}
+    inventory = base / "batch-inventory.yml"
+    local = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
+    inventory.write_text(yaml.safe_dump({"all": {"hosts": {h: {**local, **v} for h, v in hosts.items()}}}))
+    empty = base / "batch-vars.yml"
+    empty.write_text("{}\n")
+    _rc, output = ansible_playbook(
+        playbook, empty, check=True, env={"ANSIBLE_INVENTORY": str(inventory), "ANSIBLE_FORKS": "6"}
+    )
+    assert secret is None or secret not in output, "the secret shows in the output of the run"
+    blocks = [block for block in re.split(r"(?m)^(?=TASK \[|PLAY RECAP)", output) if block.startswith("TASK [")]
+    results = []
+    for host in hosts:
+        tag, lines, failed = f"[{host}]", [], None
+        for block in blocks:
+            mine = [line for line in block.splitlines()[1:] if tag in line]
+            if not mine:
+                continue
+            lines += [block.splitlines()[0], *mine]
+            # A failed task ("fatal: [h]: FAILED! => {...}"), or failed loop items ("failed: [h] (item=...) => {...}").
+            failures = [line for line in mine if line.startswith((f"fatal: {tag}", f"failed: {tag}"))]
+            if failures:
+                failed = " ".join(str(json.loads(line.split(" => ", 1)[1]).get("msg", "")) for line in failures)
+                break
+        results.append((0, "\n".join(lines)) if failed is None else (2, "\n".join([*lines, f"fatal: {tag}: {failed}"])))
+    return results
+
+
 def assert_failed_in_preflight(rc, output, expected, preflight):
     """The run failed in a task whose name matches the regex `preflight` and said `expected` (whitespace folded).
 

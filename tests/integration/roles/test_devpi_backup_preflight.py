@@ -11,16 +11,14 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import assert_failed_in_preflight, assert_only_preflight_ran, case_ids, role_runner
+from conftest import assert_failed_in_preflight, assert_only_preflight_ran, case_ids, role_batch, role_runner
 
 PASSWORD = "Restic-Marker-Password-5821"
 PREFLIGHT_TASKS = re.compile(r"^(Validating arguments against arg spec|Check .*)")
 
 
-@pytest.fixture(scope="module")
-def run_role(tmp_path_factory):
-    base = tmp_path_factory.mktemp("backup-preflight")
-    good = {
+def good_vars(base):
+    return {
         "devpi_backup_password": PASSWORD,
         "devpi_backup_install_restic": False,
         "devpi_backup_repository": str(base / "repo"),
@@ -37,7 +35,18 @@ def run_role(tmp_path_factory):
         },
     }
 
-    return role_runner(base, "devpi_backup", good)
+
+@pytest.fixture(scope="module")
+def run_role(tmp_path_factory):
+    base = tmp_path_factory.mktemp("backup-preflight")
+    return role_runner(base, "devpi_backup", good_vars(base))
+
+
+@pytest.fixture(scope="module")
+def bad_runs(tmp_path_factory):
+    """Every case of CASES in one run of the role (role_batch: a host each); the password shows nowhere in it."""
+    base = tmp_path_factory.mktemp("backup-bad")
+    return role_batch(base, "devpi_backup", good_vars(base), [overrides for overrides, _ in CASES], secret=PASSWORD)
 
 
 CASES = [
@@ -59,9 +68,10 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("overrides", "expected"), CASES, ids=case_ids(CASES))
-def test_bad_input_fails_in_preflight(run_role, overrides, expected):
-    assert_only_preflight_ran(*run_role(overrides), expected, PREFLIGHT_TASKS, PASSWORD)
+@pytest.mark.xdist_group("devpi_backup-bad-input")
+@pytest.mark.parametrize("case", range(len(CASES)), ids=case_ids(CASES))
+def test_bad_input_fails_in_preflight(bad_runs, case):
+    assert_only_preflight_ran(*bad_runs[case], CASES[case][1], PREFLIGHT_TASKS, PASSWORD)
 
 
 def test_a_repository_inside_the_server_directory_is_refused(run_role, tmp_path):

@@ -27,6 +27,7 @@ from conftest import (
     assert_failed_in_preflight,
     caddy_adapt,
     free_port,
+    role_batch,
     role_playbook,
     tasks_until_failure,
 )
@@ -40,11 +41,8 @@ ROLE = REPO / "roles" / "devpi_caddy"
 PREFLIGHT_TASKS = re.compile(r"^(Check |Validating arguments)")
 
 
-@pytest.fixture(scope="module")
-def run_role(tmp_path_factory):
-    base = tmp_path_factory.mktemp("caddy-preflight")
-    playbook = role_playbook(base, "devpi_caddy")
-    good = {
+def good_vars(base):
+    return {
         "devpi_caddy_install": False,
         "devpi_caddy_platform": "Linux",
         "devpi_caddy_files_group": "",
@@ -53,6 +51,13 @@ def run_role(tmp_path_factory):
         "devpi_caddy_access_log": str(base / "log" / "access.log"),
         "devpi_caddy_serverdir": "/var/lib/devpi/server",
     }
+
+
+@pytest.fixture(scope="module")
+def run_role(tmp_path_factory):
+    base = tmp_path_factory.mktemp("caddy-preflight")
+    playbook = role_playbook(base, "devpi_caddy")
+    good = good_vars(base)
 
     def run(overrides, env=None):
         vars_file = base / "vars.yml"
@@ -127,10 +132,17 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("overrides", "expected"), CASES, ids=[f"bad-{i}" for i in range(len(CASES))])
-def test_bad_input_fails_in_preflight(run_role, overrides, expected):
-    rc, output = run_role(overrides)
-    assert_failed_in_preflight(rc, output, expected, PREFLIGHT_TASKS)
+@pytest.fixture(scope="module")
+def bad_runs(tmp_path_factory):
+    """Every case of CASES in one run of the role (role_batch: a host each)."""
+    base = tmp_path_factory.mktemp("caddy-bad")
+    return role_batch(base, "devpi_caddy", good_vars(base), [overrides for overrides, _expected in CASES])
+
+
+@pytest.mark.xdist_group("devpi_caddy-bad-input")
+@pytest.mark.parametrize("case", range(len(CASES)), ids=[f"bad-{i}" for i in range(len(CASES))])
+def test_bad_input_fails_in_preflight(bad_runs, case):
+    assert_failed_in_preflight(*bad_runs[case], CASES[case][1], PREFLIGHT_TASKS)
 
 
 @pytest.mark.parametrize(

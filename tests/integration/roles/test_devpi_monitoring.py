@@ -21,6 +21,7 @@ from conftest import (
     REPO,
     ansible_playbook,
     assert_failed_in_preflight,
+    role_batch,
     role_playbook,
     role_runner,
     tasks_until_failure,
@@ -237,13 +238,24 @@ def test_thresholds_and_for_come_from_the_variables(tmp_path):
 # ---- preflight -------------------------------------------------------------------------------------------------------
 
 
+def good_vars(base):
+    return {
+        "devpi_monitoring_devpi_targets": ["http://127.0.0.1:3141/+metrics"],
+        "devpi_monitoring_dir": str(base / "dir"),
+    }
+
+
 @pytest.fixture(scope="module")
 def run_role(tmp_path_factory):
-    good = {
-        "devpi_monitoring_devpi_targets": ["http://127.0.0.1:3141/+metrics"],
-        "devpi_monitoring_dir": str(tmp_path_factory.mktemp("monitoring") / "dir"),
-    }
-    return role_runner(tmp_path_factory.mktemp("monitoring-preflight"), "devpi_monitoring", good)
+    base = tmp_path_factory.mktemp("monitoring-preflight")
+    return role_runner(base, "devpi_monitoring", good_vars(base))
+
+
+@pytest.fixture(scope="module")
+def bad_runs(tmp_path_factory):
+    """Every case of BAD in one run of the role (role_batch: a host each)."""
+    base = tmp_path_factory.mktemp("monitoring-bad")
+    return role_batch(base, "devpi_monitoring", good_vars(base), [overrides for overrides, _message in BAD])
 
 
 BAD = [
@@ -275,10 +287,10 @@ BAD = [
 ]
 
 
-@pytest.mark.parametrize(("overrides", "message"), BAD, ids=[f"bad-{i}" for i in range(len(BAD))])
-def test_bad_input_fails_in_preflight(run_role, overrides, message):
-    rc, output = run_role(overrides)
-    assert_failed_in_preflight(rc, output, message, PREFLIGHT_TASKS)
+@pytest.mark.xdist_group("devpi_monitoring-bad-input")
+@pytest.mark.parametrize("case", range(len(BAD)), ids=[f"bad-{i}" for i in range(len(BAD))])
+def test_bad_input_fails_in_preflight(bad_runs, case):
+    assert_failed_in_preflight(*bad_runs[case], BAD[case][1], PREFLIGHT_TASKS)
 
 
 def test_good_input_gets_past_preflight(run_role):
