@@ -232,6 +232,9 @@ def role_runner(base, role, good):
     return run
 
 
+_HOST_LINE = re.compile(r"^(ok|changed|skipping|fatal|failed|included): \[case-\d+\]")
+
+
 def role_batch(base, role, good, cases, *, secret=None):
     """Run one role of this collection in check mode ONCE for many cases: one inventory host per case (all on
     localhost, local connection), each with the variables `good` updated by its overrides as host variables.
@@ -257,10 +260,22 @@ def role_batch(base, role, good, cases, *, secret=None):
     for host in hosts:
         tag, lines, failed = f"[{host}]", [], None
         for block in blocks:
-            mine = [line for line in block.splitlines()[1:] if tag in line]
+            header, *body = block.splitlines()
+            mine = []
+            for index, line in enumerate(body):
+                if tag not in line:
+                    continue
+                if line.startswith(("fatal: ", "failed: ")):
+                    # Ansible's own report of this failure ([ERROR]: ... Origin ...) comes right before it: the lines
+                    # since the last line about any host (it holds the message when the result is censored).
+                    start = index
+                    while start > 0 and not _HOST_LINE.match(body[start - 1]):
+                        start -= 1
+                    mine += body[start:index]
+                mine.append(line)
             if not mine:
                 continue
-            lines += [block.splitlines()[0], *mine]
+            lines += [header, *mine]
             # A failed task ("fatal: [h]: FAILED! => {...}"), or failed loop items ("failed: [h] (item=...) => {...}").
             failures = [line for line in mine if line.startswith((f"fatal: {tag}", f"failed: {tag}"))]
             if failures:
