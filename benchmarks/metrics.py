@@ -68,7 +68,7 @@ def start(base, metrics):
     port = free_port()
     args = [BIN / "devpi-server", "--host", "127.0.0.1", "--port", str(port), *ARGON]
     args += ["--metrics", "on"] if metrics else []
-    proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603 - the venv's own devpi-server
     url = f"http://127.0.0.1:{port}"
     for _attempt in range(300):
         try:
@@ -92,7 +92,7 @@ def put_index_and_upload(url, path):
     subprocess.run(  # noqa: S603 - the venv's uv
         [BIN / "uv", "publish", "-q", "--publish-url", url + "/root/dev/", str(path)], env=env, check=True
     )
-    simple = urllib.request.urlopen(f"{url}/root/dev/+simple/{PROJECT}/", timeout=30).read().decode()  # noqa: S310
+    simple = urllib.request.urlopen(f"{url}/root/dev/+simple/{PROJECT}/", timeout=30).read().decode()  # noqa: S310 - loopback
     href = simple.split('href="', 1)[1].split('"', 1)[0].split("#", 1)[0]
     return f"/root/dev/+simple/{PROJECT}/", urllib.parse.urljoin(f"/root/dev/+simple/{PROJECT}/", href)
 
