@@ -46,7 +46,9 @@ def run_role(tmp_path_factory):
 def bad_runs(tmp_path_factory):
     """Every case of CASES in one run of the role (role_batch: a host each); the password shows nowhere in it."""
     base = tmp_path_factory.mktemp("backup-bad")
-    return role_batch(base, "devpi_backup", good_vars(base), [overrides for overrides, _ in CASES], secret=PASSWORD)
+    return role_batch(
+        base, "devpi_backup", good_vars(base), [overrides for overrides, _expected in CASES], secret=PASSWORD
+    )
 
 
 CASES = [
