@@ -16,21 +16,21 @@ work="$root/.cache/molecule-lanes"
 rm -rf "$work" && mkdir -p "$work"
 
 # Each scenario goes to the lane with the least work so far, longest first (the seconds are what each took in a
-# full two-lane run here, 2026-12-03, less the check step trixie, upgrade and seed no longer run; an unknown
+# full two-lane run here, 2026-12-03/04, less the check step trixie, upgrade and seed no longer run; an unknown
 # scenario counts as long), so the lanes end at about the same time.
 plan=$(for s in "$@"; do
   case "$s" in
-    replication/default) seconds=736 ;;
-    devpi_client/default) seconds=545 ;;
-    devpi_backup/default) seconds=515 ;;
-    stack/default) seconds=479 ;;
+    replication/default) seconds=836 ;;
+    devpi_client/default) seconds=474 ;;
+    devpi_backup/default) seconds=557 ;;
+    stack/default) seconds=436 ;;
     devpi_server/launchd) seconds=192 ;;
     devpi_seed/default) seconds=280 ;;
     devpi_caddy/elsewhere) seconds=232 ;;
     devpi_server/trixie) seconds=180 ;;
-    devpi_server/upgrade) seconds=620 ;;
+    devpi_server/upgrade) seconds=852 ;;
     devpi_server/default) seconds=162 ;;
-    monitoring/default) seconds=330 ;;
+    monitoring/default) seconds=372 ;;
     *) seconds=900 ;;
   esac
   echo "$seconds $s"
