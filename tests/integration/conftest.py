@@ -232,6 +232,13 @@ def role_runner(base, role, good):
     return run
 
 
+def batched(tmp_path_factory, role, good_vars, cases, *, secret=None):
+    """role_batch over a test module's (overrides, expected) `cases`, in a directory of their own; `good_vars(base)`
+    gives the variables every case starts from."""
+    base = tmp_path_factory.mktemp(f"{role}-bad")
+    return role_batch(base, role, good_vars(base), [case[0] for case in cases], secret=secret)
+
+
 _HOST_LINE = re.compile(r"^(ok|changed|skipping|fatal|failed|included): \[case-\d+\]")
 
 

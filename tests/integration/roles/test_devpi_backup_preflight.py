@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import assert_failed_in_preflight, assert_only_preflight_ran, case_ids, role_batch, role_runner
+from conftest import assert_failed_in_preflight, assert_only_preflight_ran, batched, case_ids, role_runner
 
 PASSWORD = "Restic-Marker-Password-5821"
 PREFLIGHT_TASKS = re.compile(r"^(Validating arguments against arg spec|Check .*)")
@@ -45,10 +45,7 @@ def run_role(tmp_path_factory):
 @pytest.fixture(scope="module")
 def bad_runs(tmp_path_factory):
     """Every case of CASES in one run of the role (role_batch: a host each); the password shows nowhere in it."""
-    base = tmp_path_factory.mktemp("backup-bad")
-    return role_batch(
-        base, "devpi_backup", good_vars(base), [overrides for overrides, _expected in CASES], secret=PASSWORD
-    )
+    return batched(tmp_path_factory, "devpi_backup", good_vars, CASES, secret=PASSWORD)
 
 
 CASES = [

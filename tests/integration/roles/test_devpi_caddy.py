@@ -25,9 +25,9 @@ from conftest import (
     REPO,
     ansible_playbook,
     assert_failed_in_preflight,
+    batched,
     caddy_adapt,
     free_port,
-    role_batch,
     role_playbook,
     tasks_until_failure,
 )
@@ -135,8 +135,7 @@ CASES = [
 @pytest.fixture(scope="module")
 def bad_runs(tmp_path_factory):
     """Every case of CASES in one run of the role (role_batch: a host each)."""
-    base = tmp_path_factory.mktemp("caddy-bad")
-    return role_batch(base, "devpi_caddy", good_vars(base), [overrides for overrides, _expected in CASES])
+    return batched(tmp_path_factory, "devpi_caddy", good_vars, CASES)
 
 
 @pytest.mark.xdist_group("devpi_caddy-bad-input")

@@ -21,7 +21,7 @@ from conftest import (
     REPO,
     ansible_playbook,
     assert_failed_in_preflight,
-    role_batch,
+    batched,
     role_playbook,
     role_runner,
     tasks_until_failure,
@@ -254,8 +254,7 @@ def run_role(tmp_path_factory):
 @pytest.fixture(scope="module")
 def bad_runs(tmp_path_factory):
     """Every case of BAD in one run of the role (role_batch: a host each)."""
-    base = tmp_path_factory.mktemp("monitoring-bad")
-    return role_batch(base, "devpi_monitoring", good_vars(base), [overrides for overrides, _message in BAD])
+    return batched(tmp_path_factory, "devpi_monitoring", good_vars, BAD)
 
 
 BAD = [
