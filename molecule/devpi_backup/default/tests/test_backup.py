@@ -1,6 +1,7 @@
-"""The backup role's state after side_effect.yml (which restored the server twice, the last time from an export):
-the schedule, the sandboxed unit, where the secret is and is not, the result file, and a failed backup that is
-visible - with real systemd, restic and devpi in the container."""
+"""The backup role's state on the primary after side_effect.yml (which restored the server twice, the last time
+from an export, then moved it through playbooks/upgrade.yml's export): the schedule, the sandboxed unit, where the
+secret is and is not, the result file, and a failed backup that is visible - with real systemd, restic and devpi in
+the container."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import devpi_testinfra
 PASSWORD = "molecule-Restic-Pass-3141"
 STATE_DIR = "/var/lib/devpi/backup"
 REPO = "/var/backups/devpi/restic"
+# The primary, where the backups run; side_effect.yml checks the replica follows it after each restore.
+testinfra_hosts = ["podman://devpi-backup"]
 
 
 def test_the_timer_runs_the_backup_on_the_configured_days(host):
