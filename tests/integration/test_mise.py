@@ -60,8 +60,12 @@ def test_provision_without_inventory_is_refused():
     assert "inventory" in refused.stderr
 
 
-def test_backup_and_restore_pass_inventory_and_extra_args_to_their_playbooks():
-    for task, playbook in (("backup", "playbooks/backup.yml"), ("restore", "playbooks/restore.yml")):
+def test_backup_restore_and_warm_pass_inventory_and_extra_args_to_their_playbooks():
+    for task, playbook in (
+        ("backup", "playbooks/backup.yml"),
+        ("restore", "playbooks/restore.yml"),
+        ("warm", "playbooks/warm.yml"),
+    ):
         listed = mise("run", task, "indri", "--", "--list-hosts", "-e", "devpi_restore_host=indri")
         assert listed.returncode == 0, listed.stdout + listed.stderr
         assert playbook in listed.stdout

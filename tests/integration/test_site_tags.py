@@ -10,7 +10,7 @@ import sys
 
 import pytest
 import yaml
-from conftest import BIN, REPO
+from conftest import BIN, REPO, playbook_on_localhost, server_in
 
 FAILED = "Resolving devpi_server_root_password / devpi_seed_users / devpi_backup_password failed"
 
@@ -59,3 +59,20 @@ def test_a_run_that_needs_a_secret_stops_naming_it(site, tags):
     assert "cannot read" in output  # the file backend's own cause
     if tags == ["--tags", "devpi_server"]:
         assert "Resolve the seed users' passwords" not in output
+
+
+def test_a_read_lockdown_without_caddy_is_refused_before_any_change(tmp_path):
+    """devpi-lockdown is enforced by the proxy that asks it: site.yml refuses it on a host without devpi_caddy, in the
+    preflight play (the devpi_server role's own preflight has passed by then; nothing is installed)."""
+    host = {
+        **server_in(tmp_path, "Lockdown-Root-Pass-1", "devpi-lockdown-test"),
+        "devpi_server_read_lockdown": True,
+    }
+    rc, output = playbook_on_localhost(tmp_path, "hostnative.devpi.site", host, {})
+    flat = " ".join(output.split())
+    assert rc != 0, output
+    assert (
+        "devpi_server_read_lockdown=true on localhost without devpi_caddy (devpi_caddy_site_address is empty)" in flat
+    )
+    assert "Install devpi-server" not in output
+    assert "Lockdown-Root-Pass-1" not in output

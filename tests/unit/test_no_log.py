@@ -20,6 +20,9 @@ TASK_FILES = sorted(
 # A reference to a secret: the last part of a variable name is a password or token (not update_password, a policy).
 SECRET_NAME = re.compile(r"(\w+_)?(passwords?|tokens?)")
 JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
+# Names that match the pattern but hold no secret: devpi-tokens' on/off switch, and the
+# token specifications of devpi_seed (names, users, scopes, the file a new token goes to - never a token).
+NOT_SECRETS = {"devpi_server_tokens", "devpi_seed_tokens"}
 NOT_ARGUMENTS = {"name", "when", "tags", "register", "loop_control", "changed_when", "failed_when", "until", "notify"}
 INCLUDES = {"include_role", "import_role", "include_tasks", "import_tasks"}
 BLOCK_KEYS = ("block", "rescue", "always")
@@ -61,7 +64,7 @@ def mentions_secret(value, expression=False):
     for part in [text] if expression else JINJA.findall(text):
         for name in re.findall(r"[A-Za-z_][\w.]*", part):
             last = name.rsplit(".", 1)[-1]
-            if SECRET_NAME.fullmatch(last) and "update_password" not in last:
+            if SECRET_NAME.fullmatch(last) and "update_password" not in last and last not in NOT_SECRETS:
                 return True
     return False
 
@@ -98,7 +101,9 @@ def test_the_pattern_matches_secrets(text):
     assert mentions_secret([text], expression=True)
 
 
-@pytest.mark.parametrize("text", ["devpi_seed_update_passwords", "_devpi_seed_user.update_password", "passwd_file"])
+@pytest.mark.parametrize(
+    "text", ["devpi_seed_update_passwords", "_devpi_seed_user.update_password", "passwd_file", "devpi_server_tokens"]
+)
 def test_the_pattern_leaves_policies_alone(text):
     assert not mentions_secret("{{ " + text + " }}")
     assert not mentions_secret("devpi_server_root_password, outside an expression")

@@ -284,6 +284,7 @@ def render(**overrides):
             "devpi_caddy_serverdir": "/var/lib/devpi/server",
             "devpi_caddy_max_request_body_size": 1073741824,
             "devpi_caddy_trusted_networks": ["127.0.0.1/32", "::1/128"],  # the default, from devpi_server's list
+            "devpi_caddy_read_lockdown": False,  # the default, from devpi_server's facts
             "devpi_caddy_access_log": "/tmp/devpi-caddy-unit.log",  # noqa: S108 - a path inside the rendered config
             **overrides,
         }
@@ -676,3 +677,29 @@ def test_caddy_serves_its_metrics_to_loopback_and_refuses_other_networks(tmp_pat
     assert upstreams == {devpi_url.removeprefix("http://"): 1}
     assert refused == 403
     assert "caddy_http" not in body
+
+
+def test_read_lockdown_asks_devpi_first_for_everything(tmp_path):
+    """With devpi's read lockdown the REAL Caddy adapts the snippet into a forward_auth before every other handler of
+    the site: a GET to devpi's /+authcheck with the original URI, the client's address, its refusal passed on (a
+    browser redirected to the login page); without it there is none."""
+    config = adapt(tmp_path, render(devpi_caddy_read_lockdown=True))
+    checks = [
+        proxy for proxy in handlers(config, "reverse_proxy") if proxy.get("rewrite", {}).get("uri") == "/+authcheck"
+    ]
+    assert len(checks) == 1
+    (check,) = checks
+    assert check["rewrite"]["method"] == "GET"
+    assert check["upstreams"] == [{"dial": "127.0.0.1:3141"}]
+    assert check["headers"]["request"]["set"]["X-Original-Uri"] == ["{http.request.uri}"]
+    assert check["headers"]["request"]["set"]["X-Real-Ip"] == ["{http.request.remote.host}"]
+    refused = [response for response in check["handle_response"] if response["match"].get("status_code") == [401]]
+    assert len(refused) == 1
+    browser, others = refused[0]["routes"]
+    assert browser["match"] == [{"header": {"Accept": ["*text/html*"]}}]
+    assert browser["handle"][0]["headers"]["Location"] == ["/+login?goto_url={http.request.uri}"]
+    assert others["handle"][0]["status_code"] == 401
+    # It runs before the file server and the proxy to devpi: they come after it in the site's routes.
+    text = json.dumps(config)
+    assert text.index('"/+authcheck"') < text.index('"file_server"') < text.rindex('"reverse_proxy"')
+    assert "/+authcheck" not in json.dumps(adapt(tmp_path, render()))

@@ -69,8 +69,15 @@ CASES = [
         {"devpi_client_upload_indexes": [{"name": "a/dev", "password": LOOKUP}, {"name": "b/dev", "password": LOOKUP}]},
         "devpi_client_upload_indexes[1]: repository 'devpi-dev' (b/dev) is already used",
     ),
-    ({"devpi_client_upload_indexes": [{"name": "a/dev"}]}, "password"),
-    ({"devpi_client_upload_indexes": [{"name": "a/dev", "password": ""}]}, 'the password of ["devpi-dev"] is empty'),
+    ({"devpi_client_upload_indexes": [{"name": "a/dev"}]}, '["a/dev"] must have either a password or a token'),
+    (
+        {"devpi_client_upload_indexes": [{"name": "a/dev", "password": LOOKUP, "token": "devpi-AgEx"}]},
+        '["a/dev"] must have either a password or a token',
+    ),
+    (
+        {"devpi_client_upload_indexes": [{"name": "a/dev", "password": ""}]},
+        'the password or token of ["devpi-dev"] is empty',
+    ),
     (
         {
             "devpi_client_upload_indexes": [

@@ -41,6 +41,7 @@ def secret(ref):
     return "{{ lookup('hostnative.devpi.secret', '" + ref + "') }}"
 
 
+TOKEN_FILE = "/nonexistent/ci.token"  # never written: the cases fail in preflight
 GOOD_USERS = [{"name": "seedbad", "password": secret(USER_REF), "email": "seedbad@example.org"}]
 GOOD_INDEXES = [
     {"name": "seedbad/dev", "bases": ["seedbad/stable"], "volatile": True},
@@ -138,6 +139,19 @@ CASES = [
     ({"devpi_seed_users": [{"name": "seedbad", "password": secret(EMPTY_MARKER)}]}, EMPTY_MARKER),
     ({"devpi_seed_root_password": ""}, "devpi_seed_root_password is empty"),
     ({"devpi_seed_url": "ftp://127.0.0.1:3141"}, "devpi_seed_url=ftp://127.0.0.1:3141 must be http(s)"),
+    # tokens: a scope naming an index that is not in the tree, a user nobody has, a duration that is none
+    (
+        {"devpi_seed_tokens": [{"name": "ci", "user": "seedbad", "indexes": ["seedbad/prod"], "dest": TOKEN_FILE}]},
+        "devpi_seed_tokens[0] (ci): indexes ['seedbad/prod'] are not in the tree (devpi_seed_indexes)",
+    ),
+    (
+        {"devpi_seed_tokens": [{"name": "ci", "user": "ghost", "dest": TOKEN_FILE}]},
+        "devpi_seed_tokens[0] (ci): user 'ghost' is neither in devpi_seed_users nor on the server",
+    ),
+    (
+        {"devpi_seed_tokens": [{"name": "ci", "user": "seedbad", "expires": "forever", "dest": TOKEN_FILE}]},
+        "devpi_seed_tokens[0] (ci): expires='forever' is not a duration",
+    ),
 ]
 
 

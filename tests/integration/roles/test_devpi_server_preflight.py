@@ -98,6 +98,50 @@ CASES = [
         {"devpi_server_root_trusted_networks": "10.0.0.0/8"},
         "devpi_server_root_trusted_networks must be a YAML list",
     ),
+    # devpi's access plugins: options without the plugin, an LDAP URL that is not ldap(s)://, what else LDAP needs
+    (
+        {"devpi_server_ldap_url": "ldap://ldap.example.org"},
+        "devpi_server_ldap_url is set but devpi_server_ldap is false",
+    ),
+    (
+        {"devpi_server_ldap_user_base": "ou=people,dc=example,dc=org", "devpi_server_ldap_bind_dn": "cn=x"},
+        "devpi_server_ldap_bind_dn, devpi_server_ldap_user_base are set but devpi_server_ldap is false",
+    ),
+    (
+        {
+            "devpi_server_ldap": True,
+            "devpi_server_ldap_url": "https://ldap.example.org",
+            "devpi_server_ldap_user_base": "ou=people,dc=example,dc=org",
+        },
+        "devpi_server_ldap_url ('https://ldap.example.org') must be ldap://host[:port]",
+    ),
+    (
+        {
+            "devpi_server_ldap": True,
+            "devpi_server_ldap_url": "ldaps://ldap.example.org:636",
+            "devpi_server_ldap_user_base": "ou=people,dc=example,dc=org",
+            "devpi_server_ldap_bind_dn": "cn=devpi",
+        },
+        "devpi_server_ldap_bind_dn ('cn=devpi') needs devpi_server_ldap_bind_password",
+    ),
+    (
+        {
+            "devpi_server_ldap": True,
+            "devpi_server_ldap_url": "ldap://ldap.example.org",
+            "devpi_server_ldap_user_base": "ou=people,dc=example,dc=org",
+            "devpi_server_ldap_user_filter": "uid=x",
+        },
+        "devpi_server_ldap_user_filter ('uid=x') must be an LDAP filter in parentheses with {username} in it",
+    ),
+    (
+        {
+            "devpi_server_read_lockdown": True,
+            "devpi_server_listen_host": "0.0.0.0",  # noqa: S104 - refused input
+            "devpi_server_allow_insecure": True,
+        },
+        "devpi_server_read_lockdown=true and devpi_server_listen_host=0.0.0.0",
+    ),
+    ({"devpi_server_tokens_version": "latest"}, "devpi_server_tokens_version='latest' is not a version"),
 ]
 
 
