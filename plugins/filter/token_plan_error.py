@@ -9,7 +9,21 @@ import re
 VARIABLE = "devpi_seed_tokens"
 DURATION = re.compile(r"^[1-9][0-9]*[smhdw]$")
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-KEYS = {"name", "user", "indexes", "allowed", "projects", "expires", "renew_before", "state", "store", "dest"}
+KEYS = {
+    "name",
+    "user",
+    "indexes",
+    "allowed",
+    "projects",
+    "expires",
+    "renew_before",
+    "state",
+    "store",
+    "dest",
+    "vault",
+    "item",
+}
+KEYS |= {"field"}
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
@@ -40,10 +54,22 @@ def _token_error(token, users, indexes):  # noqa: PLR0911 - one return per thing
         return "renew_before must be shorter than expires (default 14d and 90d)"
     if token.get("state", "present") not in ("present", "absent"):
         return f"state={token.get('state')!r} must be present or absent"
-    if token.get("store", "file") != "file":
-        return f"store={token.get('store')!r}: the token can be stored in a file (store: file) only"
-    if token.get("state", "present") == "present" and not str(token.get("dest") or "").startswith("/"):
+    return _store_error(token)
+
+
+def _store_error(token):
+    """Where a new token goes: a file on the controller, or a 1Password item."""
+    store = token.get("store", "file")
+    if store not in ("file", "onepassword"):
+        return f"store={store!r} must be file (dest on the controller) or onepassword (an item through Connect)"
+    if token.get("state", "present") == "absent":
+        return ""
+    if store == "file" and not str(token.get("dest") or "").startswith("/"):
         return "dest must be the absolute path of the file (on the controller) that receives the token"
+    if store == "onepassword" and not all(
+        isinstance(token.get(key), str) and token.get(key) for key in ("vault", "item")
+    ):
+        return "store=onepassword needs vault (the vault's name) and item (the item's title)"
     return ""
 
 

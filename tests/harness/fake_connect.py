@@ -187,7 +187,70 @@ class ConnectAPI:
         return 404, {"status": 404, "message": "item not found"}, "application/json"
 
 
-class FakeConnect(ConnectAPI):
+def _new_id(seed):
+    return hashlib.sha256(seed.encode()).hexdigest()[:26]
+
+
+class WritableConnectAPI(ConnectAPI):
+    """ConnectAPI that also takes the writes onepasswordconnectsdk's create_item/update_item send:
+    POST /v1/vaults/{id}/items (a new item: id and version 1 assigned) and PUT /v1/vaults/{id}/items/{id} (the item
+    replaced, its version raised). Bodies are checked as Connect checks them: a title, a category and fields with a
+    label each; field purposes and types from Connect's enums."""
+
+    PURPOSES = frozenset({"", "USERNAME", "PASSWORD", "NOTES"})
+    TYPES = frozenset({"STRING", "CONCEALED", "EMAIL", "URL", "OTP", "TOTP", "DATE", "MONTH_YEAR", "MENU"})
+
+    def write(self, method, raw_path, authorization, body):  # noqa: PLR0911 - one return per REST answer
+        self.requests.append(f"{method} {raw_path}")
+        if authorization != f"Bearer {self.token}":
+            return 401, {"status": 401, "message": "Invalid token signature"}, "application/json"
+        match = re.fullmatch(r"/v1/vaults/([^/]+)/items(?:/([^/]+))?", urlsplit(raw_path).path)
+        if not match or (method == "POST") == (match.group(2) is not None):
+            return 404, {"status": 404, "message": "Invalid request"}, "application/json"
+        vault_id, item_id = match.groups()
+        if not any(v["id"] == vault_id for v in self.vaults):
+            return 404, {"status": 404, "message": "vault not found"}, "application/json"
+        fields = body.get("fields") if isinstance(body, dict) else None
+        if not body or not body.get("title") or not body.get("category") or not isinstance(fields, list):
+            return (
+                400,
+                {"status": 400, "message": "Validation: title, category and fields are required"},
+                "application/json",
+            )
+        for field in fields:
+            if (
+                not field.get("label")
+                or field.get("purpose", "") not in self.PURPOSES
+                or field.get("type", "STRING") not in self.TYPES
+            ):
+                return (
+                    400,
+                    {"status": 400, "message": f"Validation: invalid field {field.get('label')!r}"},
+                    "application/json",
+                )
+        items = self.items = list(self.items)
+        if method == "POST":
+            item = {
+                **body,
+                "id": _new_id(f"{vault_id}/{body['title']}/{len(items)}"),
+                "version": 1,
+                "vault": {"id": vault_id},
+            }
+            items.append(item)
+            return 200, item, "application/json"
+        for position, old in enumerate(items):
+            if old["id"] == item_id and old["vault"]["id"] == vault_id:
+                items[position] = {
+                    **body,
+                    "id": item_id,
+                    "version": old.get("version", 1) + 1,
+                    "vault": {"id": vault_id},
+                }
+                return 200, items[position], "application/json"
+        return 404, {"status": 404, "message": "item not found"}, "application/json"
+
+
+class FakeConnect(WritableConnectAPI):
     """ConnectAPI served over HTTP on a loopback port (url)."""
 
     def __init__(self, port=0, store=None):
@@ -197,6 +260,26 @@ class FakeConnect(ConnectAPI):
         class Handler(http.server.BaseHTTPRequestHandler):
             def log_message(self, *args):
                 pass
+
+            def _write(self, method):
+                length = int(self.headers.get("Content-Length") or 0)
+                try:
+                    body = json.loads(self.rfile.read(length) or b"null")
+                except ValueError:
+                    body = None
+                status, answer, ctype = fake.write(method, self.path, self.headers.get("Authorization", ""), body)
+                payload = json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def do_POST(self):
+                self._write("POST")
+
+            def do_PUT(self):
+                self._write("PUT")
 
             def do_GET(self):
                 fake.requests.append(self.path)

@@ -12,6 +12,8 @@ GOOD = {"name": "ci", "user": "alice", "indexes": ["alice/dev"], "dest": "/secur
 
 def test_good_tokens_pass():
     assert token_plan_error([GOOD, {"name": "old", "user": "alice", "state": "absent"}], USERS, INDEXES) == ""
+    in_1password = {"name": "op", "user": "alice", "store": "onepassword", "vault": "CI", "item": "devpi token"}
+    assert token_plan_error([in_1password], USERS, INDEXES) == ""
     assert token_plan_error([], USERS, INDEXES) == ""
 
 
@@ -26,7 +28,8 @@ def test_good_tokens_pass():
         ({**GOOD, "expires": "90"}, "(ci): expires='90' is not a duration"),
         ({**GOOD, "expires": "1d", "renew_before": "2d"}, "(ci): renew_before must be shorter than expires"),
         ({**GOOD, "state": "gone"}, "(ci): state='gone' must be present or absent"),
-        ({**GOOD, "store": "print"}, "(ci): store='print': the token can be stored in a file"),
+        ({**GOOD, "store": "print"}, "(ci): store='print' must be file (dest on the controller) or onepassword"),
+        ({**GOOD, "store": "onepassword", "vault": "CI"}, "(ci): store=onepassword needs vault"),
         ({**GOOD, "dest": "ci.token"}, "(ci): dest must be the absolute path"),
         ({**GOOD, "scope": ["x"]}, "(ci): unknown keys ['scope']"),
     ],

@@ -15,8 +15,8 @@ import yaml
 
 MODULES = sorted(path.stem for path in (Path(__file__).parents[4] / "plugins/modules").glob("*.py"))
 PACKAGE = "ansible_collections.hostnative.devpi.plugins"
-# Options whose value is a secret: a password, or a mapping of secret settings.
-SECRET_OPTION = re.compile(r"^(login_|root_)?password$|^secret_")
+# Options whose value is a secret: a password, a mapping of secret settings or a secret value, a service's token.
+SECRET_OPTION = re.compile(r"^(login_|root_)?password$|^secret_|_token$")
 
 
 FILES_FRAGMENT = "ansible.builtin.files"
@@ -108,6 +108,7 @@ def test_exactly_the_secret_options_are_no_log(name, monkeypatch):
 
 def test_the_secret_pattern_sees_the_secrets_and_not_the_modes():
     assert all(
-        SECRET_OPTION.search(name) for name in ("password", "login_password", "root_password", "secret_settings")
+        SECRET_OPTION.search(name)
+        for name in ("password", "login_password", "root_password", "secret_settings", "secret_value", "connect_token")
     )
     assert not any(SECRET_OPTION.search(name) for name in ("update_password", "password_mode", "mode", "login_user"))
