@@ -12,10 +12,9 @@ import uuid
 
 import pytest
 import yaml
-from conftest import ROOT_PASSWORD, ansible_playbook, api, role_playbook
+from conftest import ROOT_PASSWORD, ansible_playbook, api, role_playbook, upload_allowed
 from fake_connect import TOKEN, VAULT, FakeConnect
 from onepasswordconnectsdk.client import new_client
-from plugins.modules.test_devpi_token import upload_allowed
 
 TOKEN_PATTERN = re.compile(r"devpi-[A-Za-z0-9_-]{40,}")
 

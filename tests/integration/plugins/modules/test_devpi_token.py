@@ -4,16 +4,12 @@ revoked - and devpi itself accepts or refuses it for an upload-permission check.
 
 from __future__ import annotations
 
-import base64
 import json
 import time
-import urllib.error
-import urllib.request
 import uuid
-from http import HTTPStatus
 
 import pytest
-from conftest import ROOT_PASSWORD, api
+from conftest import ROOT_PASSWORD, api, upload_allowed
 
 
 @pytest.fixture
@@ -40,40 +36,6 @@ def token(run_module, devpi_url, owner, tmp_path):
         return run_module("devpi_token", args, check_mode=check_mode)
 
     return call
-
-
-def upload_allowed(url, user, secret, index):
-    """devpi's own answer to an upload with the token (a distutils file upload of a small sdist, as twine sends it):
-    True when devpi stores it, False when it refuses it (403)."""
-    version = f"1.{uuid.uuid4().int % 10**9}"
-    boundary = uuid.uuid4().hex
-    fields = {":action": "file_upload", "name": "tokened", "version": version, "protocol_version": "1"}
-    body = b"".join(
-        f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n{value}\r\n'.encode()
-        for key, value in fields.items()
-    )
-    body += (
-        (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="content"; filename="tokened-{version}.tar.gz"\r\n'
-            f"Content-Type: application/octet-stream\r\n\r\n"
-        ).encode()
-        + b"not really a tarball\r\n"
-        + f"--{boundary}--\r\n".encode()
-    )
-    credentials = base64.b64encode(f"{user}:{secret}".encode()).decode()
-    request = urllib.request.Request(  # noqa: S310 - the test's own loopback devpi
-        f"{url}/{index}/",
-        data=body,
-        method="POST",
-        headers={"Authorization": f"Basic {credentials}", "Content-Type": f"multipart/form-data; boundary={boundary}"},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=30):  # noqa: S310 - the test's own loopback devpi
-            return True
-    except urllib.error.HTTPError as exc:
-        if exc.code == HTTPStatus.FORBIDDEN:
-            return False
-        raise AssertionError(f"upload answered {exc.code}: {exc.read()[:300]!r}") from exc
 
 
 def test_created_once_then_kept_and_devpi_accepts_it_within_its_scope(token, devpi_url, owner, tmp_path):
