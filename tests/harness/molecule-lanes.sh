@@ -22,16 +22,16 @@ plan=$(for s in "$@"; do
   case "$s" in
     replication/default) seconds=730 ;;  # 836 with the idempotence step it no longer runs
     devpi_client/default) seconds=474 ;;
-    devpi_backup/default) seconds=800 ;;  # estimate: 557 before its replica (2026-12-04)
+    devpi_backup/default) seconds=1150 ;;  # with its replica (2026-12-04; 557 before)
     stack/default) seconds=436 ;;
     devpi_server/launchd) seconds=192 ;;
     devpi_seed/default) seconds=280 ;;
     devpi_caddy/elsewhere) seconds=232 ;;
     devpi_server/trixie) seconds=180 ;;
-    devpi_server/upgrade) seconds=852 ;;
+    devpi_server/upgrade) seconds=790 ;;
     devpi_server/default) seconds=162 ;;
     monitoring/default) seconds=372 ;;
-    access/default) seconds=600 ;;  # estimate (new 2026-12-04)
+    access/default) seconds=500 ;;
     *) seconds=900 ;;
   esac
   echo "$seconds $s"
