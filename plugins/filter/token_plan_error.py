@@ -6,29 +6,13 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.hostnative.devpi.plugins.module_utils._duration import duration_seconds
+
 VARIABLE = "devpi_seed_tokens"
 DURATION = re.compile(r"^[1-9][0-9]*[smhdw]$")
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-KEYS = {
-    "name",
-    "user",
-    "indexes",
-    "allowed",
-    "projects",
-    "expires",
-    "renew_before",
-    "state",
-    "store",
-    "dest",
-    "vault",
-    "item",
-}
-KEYS |= {"field"}
-UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-
-
-def _seconds(text):
-    return int(text[:-1]) * UNITS[text[-1]]
+KEYS = {"name", "user", "indexes", "allowed", "projects", "expires", "renew_before", "state"}
+KEYS |= {"store", "dest", "vault", "item", "field"}  # where a new token goes
 
 
 def _list_of_names(value):
@@ -50,7 +34,8 @@ def _token_error(token, users, indexes):  # noqa: PLR0911 - one return per thing
     for key in ("expires", "renew_before"):
         if key in token and not DURATION.match(str(token[key])):
             return f"{key}={token[key]!r} is not a duration such as 90d, 12h or 30m"
-    if _seconds(str(token.get("renew_before", "14d"))) >= _seconds(str(token.get("expires", "90d"))):
+    renew_before = duration_seconds(token.get("renew_before", "14d"), "renew_before")
+    if renew_before >= duration_seconds(token.get("expires", "90d"), "expires"):
         return "renew_before must be shorter than expires (default 14d and 90d)"
     if token.get("state", "present") not in ("present", "absent"):
         return f"state={token.get('state')!r} must be present or absent"

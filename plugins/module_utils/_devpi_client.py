@@ -28,6 +28,28 @@ class DevpiError(Exception):
     pass
 
 
+def json_call(method, url, body=None, headers=None, **open_url_kwargs):
+    """One JSON request: (HTTP status, decoded body or None) for any answer, error statuses included; OSError when
+    nothing answered. Shared by the devpi modules (DevpiClient) and onepassword_item (1Password Connect)."""
+    headers = {"Accept": "application/json", **(headers or {})}
+    data = None
+    if body is not None:
+        headers["Content-Type"] = "application/json"
+        data = json.dumps(body)
+    try:
+        response = open_url(url, method=method, data=data, headers=headers, follow_redirects="none", **open_url_kwargs)
+        status, raw = response.getcode(), response.read()
+    except Exception as exc:  # HTTPError carries a status; anything else means the server did not answer
+        status = getattr(exc, "code", None)
+        if status is None:
+            raise OSError(str(exc)) from exc
+        raw = exc.read() if hasattr(exc, "read") else b""
+    try:
+        return status, json.loads(raw or b"null")
+    except ValueError:
+        return status, None
+
+
 class DevpiClient:
     """Without a user, every request is anonymous."""
 
@@ -53,37 +75,22 @@ class DevpiClient:
 
     def request(self, method, path, body=None, auth=True, expect=(HTTP_OK,)):
         """(status, result) for a call; raises DevpiError for statuses outside `expect` with devpi's message."""
-        headers = {"Accept": "application/json"}
-        data = None
-        if body is not None:
-            headers["Content-Type"] = "application/json"
-            data = json.dumps(body)
         credentials = auth and self.user is not None
         kwargs = (
             {"url_username": self.user, "url_password": self.password, "force_basic_auth": True} if credentials else {}
         )
         try:
-            response = open_url(
+            status, payload = json_call(
+                method,
                 self.base + path,
-                method=method,
-                data=data,
-                headers=headers,
+                body,
                 timeout=self.timeout,
                 validate_certs=self.validate_certs,
                 ca_path=self.ca_path,
-                follow_redirects="none",
                 **kwargs,
             )
-            status, raw = response.getcode(), response.read()
-        except Exception as exc:  # HTTPError carries a status; anything else means devpi did not answer
-            status = getattr(exc, "code", None)
-            if status is None:
-                raise DevpiError(f"{method} {self.base}{path}: devpi did not answer: {exc}") from exc
-            raw = exc.read() if hasattr(exc, "read") else b""
-        try:
-            payload = json.loads(raw or b"null")
-        except ValueError:
-            payload = None
+        except OSError as exc:
+            raise DevpiError(f"{method} {self.base}{path}: devpi did not answer: {exc}") from exc
         if status not in expect:
             message = payload.get("message") if isinstance(payload, dict) else None
             raise DevpiError(f"{method} {path} answered HTTP {status}: {message or 'no message'}")

@@ -108,7 +108,6 @@ action:
 
 import json
 import os
-import re
 import tempfile
 import time
 
@@ -119,15 +118,12 @@ from ansible_collections.hostnative.devpi.plugins.module_utils._devpi_client imp
     DevpiClient,
     DevpiError,
 )
+from ansible_collections.hostnative.devpi.plugins.module_utils._duration import duration_seconds
 
-UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
-
-def seconds(text, what):
-    match = re.fullmatch(r"\s*([0-9]+)\s*([smhdw])\s*", str(text))
-    if not match or int(match.group(1)) == 0:
-        raise ValueError(f"{what}={text!r} is not a duration such as 90d, 12h or 30m")
-    return int(match.group(1)) * UNITS[match.group(2)]
+def lifetime_and_margin(params):
+    """Seconds a new token lives, and before its end it is renewed."""
+    return duration_seconds(params["expires"], "expires"), duration_seconds(params["renew_before"], "renew_before")
 
 
 def scope(indexes, allowed, projects):
@@ -183,7 +179,7 @@ def revoke(module, client, tokens, entry, live):
 def keep(module, client, tokens, live, on_server):
     """The token as it should be: left alone while current, else created (the one it replaces revoked)."""
     params = module.params
-    lifetime, margin = seconds(params["expires"], "expires"), seconds(params["renew_before"], "renew_before")
+    lifetime, margin = lifetime_and_margin(params)
     wanted = scope(params["indexes"], params["allowed"], params["projects"])
     now = int(time.time())
     current = live and recorded_scope(on_server[live["id"]].get("restrictions")) == wanted
@@ -227,7 +223,7 @@ def main():
     )
     params = module.params
     try:
-        lifetime, margin = seconds(params["expires"], "expires"), seconds(params["renew_before"], "renew_before")
+        lifetime, margin = lifetime_and_margin(params)
     except ValueError as exc:
         module.fail_json(msg=str(exc))
     if margin >= lifetime:

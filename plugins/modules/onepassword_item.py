@@ -81,14 +81,14 @@ action:
   type: str
 """
 
-import json
 import os
 from urllib.parse import quote
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.urls import open_url
+from ansible_collections.hostnative.devpi.plugins.module_utils._devpi_client import json_call
 
-HTTP_NOT_FOUND = 404
+HTTP_OK = 200
+HTTP_REDIRECT = 300
 
 
 class ConnectError(Exception):
@@ -103,31 +103,18 @@ class Connect:
         self.timeout = timeout
 
     def call(self, method, path, body=None):
-        headers = {"Authorization": f"Bearer {self.token}", "Accept": "application/json"}
-        data = None
-        if body is not None:
-            headers["Content-Type"] = "application/json"
-            data = json.dumps(body)
+        """Connect's decoded answer; ConnectError with Connect's message for an error status or no answer."""
+        headers = {"Authorization": f"Bearer {self.token}"}
         try:
-            response = open_url(
-                self.host + path,
-                method=method,
-                data=data,
-                headers=headers,
-                timeout=self.timeout,
-                ca_path=self.ca_path,
-                follow_redirects="none",
+            status, payload = json_call(
+                method, self.host + path, body, headers, timeout=self.timeout, ca_path=self.ca_path
             )
-            return json.loads(response.read() or b"null")
-        except Exception as exc:  # HTTPError carries Connect's JSON message; anything else: Connect did not answer
-            status = getattr(exc, "code", None)
-            if status is None:
-                raise ConnectError(f"{method} {path}: the Connect server at {self.host} did not answer: {exc}") from exc
-            try:
-                message = json.loads(exc.read()).get("message")
-            except (ValueError, AttributeError):
-                message = None
-            raise ConnectError(f"{method} {path}: Connect answered HTTP {status}: {message or 'no message'}") from exc
+        except OSError as exc:
+            raise ConnectError(f"{method} {path}: the Connect server at {self.host} did not answer: {exc}") from exc
+        if not HTTP_OK <= status < HTTP_REDIRECT:  # open_url follows no redirect: one is an error too
+            message = payload.get("message") if isinstance(payload, dict) else None
+            raise ConnectError(f"{method} {path}: Connect answered HTTP {status}: {message or 'no message'}")
+        return payload
 
 
 def by_filter(what, value):
@@ -180,7 +167,7 @@ def main():
         item = connect.call("GET", f"/v1/vaults/{vault_id}/items/{found[0]['id']}")
         fields = [field for field in item.get("fields", []) if field.get("label") != params["field"]]
         kept = next((field for field in item.get("fields", []) if field.get("label") == params["field"]), {})
-        item["fields"] = [*fields, {**kept, **secret, "type": "CONCEALED"}]
+        item["fields"] = [*fields, {**kept, **secret}]
         if not module.check_mode:
             connect.call("PUT", f"/v1/vaults/{vault_id}/items/{item['id']}", item)
     except ConnectError as exc:
